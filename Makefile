@@ -1,0 +1,47 @@
+# Tributary: the two commands of the set-up contract, plus helpers.
+#   make run    install missing Debian packages, build (Release), serve on :5000 with ./var
+#   make test   the same install and build, then every test through ctest
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+PORT ?= 5000
+DATA ?= ./var
+JOBS ?= $(shell nproc)
+
+DEB_PACKAGES := build-essential cmake ninja-build pkg-config git \
+	librocksdb-dev libboost-graph-dev nlohmann-json3-dev libcpp-httplib-dev \
+	libgraphviz-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev \
+	libbrotli-dev
+
+.PHONY: all deps build run test clean format
+
+all: build
+
+# Installs only what is missing, so a machine that has everything never calls apt.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt
+	@launcher=""; command -v ccache >/dev/null 2>&1 && launcher="-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"; \
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $$launcher
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/tributary serve --data $(DATA) --port $(PORT) --load-samples-if-empty samples
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD_DIR)
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')

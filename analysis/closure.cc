@@ -1,0 +1,168 @@
+#include "analysis/closure.h"
+
+#include <algorithm>
+
+namespace tributary {
+namespace {
+
+// Per-thread visit marks: a slot holds the number of the query that last touched it, so
+// nothing is cleared between queries.
+struct Scratch {
+  std::vector<uint32_t> mark;
+  std::vector<int32_t> distance;
+  uint32_t epoch = 0;
+
+  void Begin(size_t nodes) {
+    if (mark.size() < nodes) {
+      mark.resize(nodes, 0);
+      distance.resize(nodes, 0);
+    }
+    if (++epoch == 0) {  // wrapped: start over once every 4 billion walks
+      std::fill(mark.begin(), mark.end(), 0);
+      epoch = 1;
+    }
+  }
+};
+
+Scratch& ThreadScratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+bool HasDirect(const std::vector<Transform>& ts) {
+  for (const auto& t : ts) {
+    if (t.type == "DIRECT") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool EdgeVisible(const GraphReader& graph, const GraphEdge& e, const ClosureQuery& query) {
+  if (query.as_of ? !e.ValidAt(*query.as_of) : !e.current()) return false;
+  if (query.level == Level::kColumn) {
+    if (e.kind != EdgeKind::kDerive) return false;
+    if (query.direct_only && !HasDirect(graph.transforms(e.transforms))) return false;
+    return true;
+  }
+  return e.kind != EdgeKind::kDerive;
+}
+
+Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuery& q) {
+  const GraphNode& root = graph.node(q.root);
+  if (!root.present || root.kind == NodeKind::kRun) {
+    return Status::InvalidArgument("closure root must be a dataset, job or field", "root");
+  }
+  ClosureQuery query = q;
+  NodeId root_id = q.root;
+  if (query.level == Level::kDataset && root.kind == NodeKind::kField) root_id = root.dataset;
+
+  // Seeds at distance 0: the root itself, and at column level a dataset's fields.
+  std::vector<NodeId> seeds{root_id};
+  if (query.level == Level::kColumn && root.kind == NodeKind::kDataset) {
+    const auto& f = graph.fields(root_id);
+    seeds.insert(seeds.end(), f.begin(), f.end());
+  }
+
+  Scratch& s = ThreadScratch();
+  ClosureResult result;
+  std::vector<uint32_t> adjacent;
+
+  auto run = [&](bool upstream) {
+    s.Begin(graph.node_capacity());
+    std::vector<NodeId> frontier;
+    for (NodeId seed : seeds) {
+      if (s.mark[seed] == s.epoch) continue;
+      s.mark[seed] = s.epoch;
+      s.distance[seed] = 0;
+      frontier.push_back(seed);
+    }
+    // A job at column level: its own column edges lead out of it.
+    bool job_root = query.level == Level::kColumn && root.kind == NodeKind::kJob;
+    std::vector<std::pair<NodeId, int>> reached;
+    if (job_root) {
+      frontier.clear();
+      // Every edge the job derives: the far ends, in the walk's direction, are at distance 1.
+      std::vector<uint32_t> edges;
+      std::vector<uint32_t> job_edges;
+      // Fields of the datasets the job writes (downstream) or reads (upstream) hold them.
+      graph.AppendEdges(root_id, /*outgoing=*/true, &edges);
+      graph.AppendEdges(root_id, /*outgoing=*/false, &edges);
+      for (uint32_t ei : edges) {
+        const GraphEdge& de = graph.edge(ei);
+        if (de.kind != EdgeKind::kWrite) continue;
+        if (query.as_of ? !de.ValidAt(*query.as_of) : !de.current()) continue;
+        for (NodeId f : graph.fields(de.to)) {
+          adjacent.clear();
+          graph.AppendEdges(f, /*outgoing=*/false, &adjacent);
+          for (uint32_t ci : adjacent) {
+            const GraphEdge& ce = graph.edge(ci);
+            if (ce.job != root_id || !EdgeVisible(graph, ce, query)) continue;
+            job_edges.push_back(ci);
+          }
+        }
+      }
+      for (uint32_t ci : job_edges) {
+        const GraphEdge& ce = graph.edge(ci);
+        NodeId next = upstream ? ce.from : ce.to;
+        result.edges.push_back(ci);
+        if (s.mark[next] == s.epoch) continue;
+        s.mark[next] = s.epoch;
+        s.distance[next] = 1;
+        if (query.depth < 0 || 1 <= query.depth) {
+          frontier.push_back(next);
+          reached.emplace_back(next, 1);
+        }
+      }
+      if (query.depth == 0) frontier.clear();
+    }
+    // Breadth-first, level by level, so each node gets its shortest distance.
+    std::vector<NodeId> next_frontier;
+    while (!frontier.empty()) {
+      next_frontier.clear();
+      for (NodeId v : frontier) {
+        int d = s.distance[v];
+        if (query.depth >= 0 && d >= query.depth) continue;
+        adjacent.clear();
+        graph.AppendEdges(v, /*outgoing=*/!upstream, &adjacent);
+        for (uint32_t ei : adjacent) {
+          const GraphEdge& e = graph.edge(ei);
+          if (!EdgeVisible(graph, e, query)) continue;
+          result.edges.push_back(ei);
+          NodeId w = upstream ? e.from : e.to;
+          if (s.mark[w] == s.epoch) continue;
+          s.mark[w] = s.epoch;
+          s.distance[w] = d + 1;
+          reached.emplace_back(w, d + 1);
+          next_frontier.push_back(w);
+        }
+      }
+      frontier.swap(next_frontier);
+    }
+    for (auto [id, d] : reached) result.nodes.push_back({id, d, upstream});
+  };
+
+  for (NodeId seed : seeds) result.nodes.push_back({seed, 0, false});
+  if (query.direction != Direction::kDownstream) run(/*upstream=*/true);
+  if (query.direction != Direction::kUpstream) run(/*upstream=*/false);
+
+  // With both directions a node can be reached both ways; keep its shortest distance.
+  std::stable_sort(result.nodes.begin(), result.nodes.end(),
+                   [](const ClosureNode& a, const ClosureNode& b) {
+                     return a.id != b.id ? a.id < b.id : a.distance < b.distance;
+                   });
+  result.nodes.erase(std::unique(result.nodes.begin(), result.nodes.end(),
+                                 [](const ClosureNode& a, const ClosureNode& b) {
+                                   return a.id == b.id;
+                                 }),
+                     result.nodes.end());
+  std::stable_sort(result.nodes.begin(), result.nodes.end(),
+                   [](const ClosureNode& a, const ClosureNode& b) {
+                     return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
+                   });
+  std::sort(result.edges.begin(), result.edges.end());
+  result.edges.erase(std::unique(result.edges.begin(), result.edges.end()), result.edges.end());
+  return result;
+}
+
+}  // namespace tributary

@@ -1,0 +1,222 @@
+#include "analysis/lineage_graph.h"
+
+#include <boost/graph/compressed_sparse_row_graph.hpp>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+namespace tributary {
+namespace {
+
+// Edge property: the index of the edge in Impl::edges.
+using Csr = boost::compressed_sparse_row_graph<boost::bidirectionalS, boost::no_property, uint32_t,
+                                               boost::no_property, uint32_t, uint32_t>;
+
+const std::vector<NodeId> kNoFields;
+
+}  // namespace
+
+struct LineageGraph::Impl {
+  std::vector<GraphNode> nodes;
+  std::vector<GraphEdge> edges;
+  std::vector<std::vector<Transform>> transform_sets{{}};  // 0: the empty set
+  std::map<std::vector<Transform>, uint32_t> transform_index{{{}, 0}};
+  Csr csr;
+  uint32_t csr_edges = 0;  // edges [0, csr_edges) are in the CSR; the rest in `extra_*`
+  std::unordered_map<NodeId, std::vector<uint32_t>> extra_out;
+  std::unordered_map<NodeId, std::vector<uint32_t>> extra_in;
+  std::unordered_map<NodeId, std::vector<NodeId>> fields;
+  std::unordered_map<NodeId, bool> runs;
+
+  uint32_t InternTransforms(const std::vector<Transform>& ts) {
+    auto [it, inserted] = transform_index.emplace(ts, transform_sets.size());
+    if (inserted) transform_sets.push_back(ts);
+    return it->second;
+  }
+
+  void EnsureNode(NodeId id) {
+    if (id >= nodes.size()) nodes.resize(std::max<size_t>(id + 1, nodes.size() * 3 / 2));
+  }
+
+  void RebuildCsr() {
+    std::vector<std::pair<uint32_t, uint32_t>> ends;
+    std::vector<uint32_t> props;
+    ends.reserve(edges.size());
+    props.reserve(edges.size());
+    for (uint32_t i = 0; i < edges.size(); ++i) {
+      ends.emplace_back(static_cast<uint32_t>(edges[i].from), static_cast<uint32_t>(edges[i].to));
+      props.push_back(i);
+    }
+    csr = Csr(boost::edges_are_unsorted_multi_pass, ends.begin(), ends.end(), props.begin(),
+              static_cast<uint32_t>(nodes.size()));
+    csr_edges = static_cast<uint32_t>(edges.size());
+    extra_out.clear();
+    extra_in.clear();
+  }
+
+  void Append(NodeId id, bool outgoing, std::vector<uint32_t>* out) const {
+    if (id < csr_edges_vertices()) {
+      if (outgoing) {
+        for (auto [it, end] = boost::out_edges(static_cast<uint32_t>(id), csr); it != end; ++it) {
+          out->push_back(csr[*it]);
+        }
+      } else {
+        for (auto [it, end] = boost::in_edges(static_cast<uint32_t>(id), csr); it != end; ++it) {
+          out->push_back(csr[*it]);
+        }
+      }
+    }
+    const auto& extra = outgoing ? extra_out : extra_in;
+    auto it = extra.find(id);
+    if (it != extra.end()) out->insert(out->end(), it->second.begin(), it->second.end());
+  }
+
+  size_t csr_edges_vertices() const { return boost::num_vertices(csr); }
+};
+
+LineageGraph::LineageGraph() : impl_(std::make_unique<Impl>()) { impl_->RebuildCsr(); }
+LineageGraph::~LineageGraph() = default;
+
+Result<std::unique_ptr<LineageGraph>> LineageGraph::Load(const GraphStore& store) {
+  auto g = std::make_unique<LineageGraph>();
+  Impl& impl = *g->impl_;
+  TRIB_RETURN_IF_ERROR(store.ForEachNode([&](const NodeRecord& n) {
+    g->ApplyNodeLocked(n);
+    return Status::Ok();
+  }));
+  TRIB_RETURN_IF_ERROR(store.ForEachRun([&](const RunRecord& r) {
+    impl.runs[r.id] = true;
+    return Status::Ok();
+  }));
+  TRIB_RETURN_IF_ERROR(store.ForEachEdge([&](const EdgeRecord& e) {
+    impl.EnsureNode(std::max(e.from, e.to));
+    GraphEdge ge;
+    ge.from = e.from;
+    ge.to = e.to;
+    ge.job = e.job;
+    ge.last_run = e.last_run;
+    ge.first_seen = e.first_seen;
+    ge.retired = e.retired;
+    ge.kind = e.kind;
+    ge.transforms = impl.InternTransforms(e.transforms);
+    impl.edges.push_back(ge);
+    return Status::Ok();
+  }));
+  impl.RebuildCsr();
+  return g;
+}
+
+void LineageGraph::ApplyNodeLocked(const NodeRecord& n) {
+  Impl& impl = *impl_;
+  impl.EnsureNode(n.id);
+  GraphNode& g = impl.nodes[n.id];
+  bool is_new = !g.present;
+  g.present = true;
+  g.kind = n.kind;
+  g.flags = n.flags;
+  g.dataset = n.dataset;
+  g.ns = n.ns;
+  g.name = n.name;
+  g.field = n.field;
+  if (is_new && n.kind == NodeKind::kField) impl.fields[n.dataset].push_back(n.id);
+}
+
+void LineageGraph::ApplyEdgeLocked(const EdgeRecord& e) {
+  Impl& impl = *impl_;
+  impl.EnsureNode(std::max(e.from, e.to));
+  std::vector<uint32_t> candidates;
+  impl.Append(e.from, /*outgoing=*/true, &candidates);
+  for (uint32_t i : candidates) {
+    GraphEdge& g = impl.edges[i];
+    if (g.to == e.to && g.kind == e.kind && g.job == e.job && g.first_seen == e.first_seen) {
+      g.retired = e.retired;
+      g.last_run = e.last_run;
+      g.transforms = impl.InternTransforms(e.transforms);
+      return;
+    }
+  }
+  GraphEdge ge;
+  ge.from = e.from;
+  ge.to = e.to;
+  ge.job = e.job;
+  ge.last_run = e.last_run;
+  ge.first_seen = e.first_seen;
+  ge.retired = e.retired;
+  ge.kind = e.kind;
+  ge.transforms = impl.InternTransforms(e.transforms);
+  uint32_t index = static_cast<uint32_t>(impl.edges.size());
+  impl.edges.push_back(ge);
+  impl.extra_out[e.from].push_back(index);
+  impl.extra_in[e.to].push_back(index);
+}
+
+void LineageGraph::ApplyDelta(const GraphDelta& delta) {
+  std::unique_lock lock(mu_);
+  for (const auto& n : delta.nodes) ApplyNodeLocked(n);
+  for (const auto& r : delta.runs) impl_->runs[r.id] = true;
+  for (const auto& e : delta.edges) ApplyEdgeLocked(e);
+  Impl& impl = *impl_;
+  size_t extra = impl.edges.size() - impl.csr_edges;
+  // Rebuilding once the overflow reaches a quarter of the CSR keeps appends amortised O(1).
+  if (extra > std::max<size_t>(4096, impl.csr_edges / 4) ||
+      impl.nodes.size() > impl.csr_edges_vertices() + 65536) {
+    impl.RebuildCsr();
+  }
+}
+
+GraphReader::GraphReader(const LineageGraph& g) : g_(g), lock_(g.mu_) {}
+
+size_t GraphReader::node_capacity() const { return g_.impl_->nodes.size(); }
+
+const GraphNode& GraphReader::node(NodeId id) const {
+  static const GraphNode kAbsent;
+  return id < g_.impl_->nodes.size() ? g_.impl_->nodes[id] : kAbsent;
+}
+
+const GraphEdge& GraphReader::edge(uint32_t index) const { return g_.impl_->edges[index]; }
+
+const std::vector<Transform>& GraphReader::transforms(uint32_t index) const {
+  return g_.impl_->transform_sets[index];
+}
+
+void GraphReader::AppendEdges(NodeId id, bool outgoing, std::vector<uint32_t>* out) const {
+  g_.impl_->Append(id, outgoing, out);
+}
+
+const std::vector<NodeId>& GraphReader::fields(NodeId dataset) const {
+  auto it = g_.impl_->fields.find(dataset);
+  return it == g_.impl_->fields.end() ? kNoFields : it->second;
+}
+
+GraphCounts GraphReader::counts() const {
+  GraphCounts c;
+  for (const auto& n : g_.impl_->nodes) {
+    if (!n.present) continue;
+    switch (n.kind) {
+      case NodeKind::kDataset:
+        ++c.datasets;
+        break;
+      case NodeKind::kJob:
+        ++c.jobs;
+        break;
+      case NodeKind::kField:
+        ++c.fields;
+        break;
+      case NodeKind::kRun:
+        break;
+    }
+  }
+  c.runs = g_.impl_->runs.size();
+  c.edges = g_.impl_->edges.size();
+  for (const auto& e : g_.impl_->edges) {
+    if (!e.current()) continue;
+    if (e.kind == EdgeKind::kDerive) {
+      ++c.current_column_edges;
+    } else {
+      ++c.current_dataset_edges;
+    }
+  }
+  return c;
+}
+
+}  // namespace tributary

@@ -1,0 +1,108 @@
+// LineageGraph: the current lineage graph in memory, for queries.
+//
+// Built from the store at open and then kept up to date with the GraphDelta of every
+// commit. Node ids are the store's dense ids, used directly as vertex indices. Edges live
+// in a Boost compressed-sparse-row graph (bidirectional, so both directions are cheap),
+// plus a small append-only overflow for edges added since the last rebuild of the CSR; the
+// CSR is rebuilt once the overflow grows past a fraction of it, so appends are amortised
+// O(1). Every edge keeps its validity interval; current lineage and `as_of` are predicates
+// over the one graph.
+//
+// Thread safety: all public methods are safe to call concurrently. Readers hold a
+// GraphReader (a shared lock) for the duration of a query; ApplyDelta takes the lock
+// exclusively, so a query never sees a half-applied event.
+#pragma once
+
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/graph_store.h"
+#include "store/model.h"
+
+namespace tributary {
+
+// A node as queries see it.
+struct GraphNode {
+  NodeKind kind = NodeKind::kDataset;
+  uint32_t flags = 0;
+  bool present = false;  // false for ids not (yet) used by a dataset, job or field
+  NodeId dataset = kNoNode;  // field: its dataset
+  std::string ns;            // dataset, job
+  std::string name;          // dataset, job
+  std::string field;         // field: path
+};
+
+// An edge as queries see it. `transforms` indexes LineageGraph::transforms().
+struct GraphEdge {
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  NodeId job = kNoNode;
+  NodeId last_run = kNoNode;
+  Micros first_seen = 0;
+  Micros retired = kForever;
+  uint32_t transforms = 0;
+  EdgeKind kind = EdgeKind::kRead;
+
+  bool ValidAt(Micros t) const { return first_seen <= t && t < retired; }
+  bool current() const { return retired == kForever; }
+};
+
+struct GraphCounts {
+  uint64_t datasets = 0;
+  uint64_t jobs = 0;
+  uint64_t fields = 0;
+  uint64_t runs = 0;
+  uint64_t edges = 0;               // all edge records, history included
+  uint64_t current_column_edges = 0;
+  uint64_t current_dataset_edges = 0;  // read + write
+};
+
+class LineageGraph;
+
+// Read access to the graph under a shared lock. Cheap to create; hold it only for the
+// duration of one query.
+class GraphReader {
+ public:
+  explicit GraphReader(const LineageGraph& g);
+
+  size_t node_capacity() const;  // one past the largest node id
+  const GraphNode& node(NodeId id) const;
+  const GraphEdge& edge(uint32_t index) const;
+  const std::vector<Transform>& transforms(uint32_t index) const;
+  // Appends to `out` the index of each edge out of (outgoing) or into `id`.
+  void AppendEdges(NodeId id, bool outgoing, std::vector<uint32_t>* out) const;
+  // Fields of a dataset, in id order.
+  const std::vector<NodeId>& fields(NodeId dataset) const;
+  GraphCounts counts() const;
+
+ private:
+  const LineageGraph& g_;
+  std::shared_lock<std::shared_mutex> lock_;
+};
+
+class LineageGraph {
+ public:
+  // Loads every node and edge from `store`.
+  static Result<std::unique_ptr<LineageGraph>> Load(const GraphStore& store);
+  LineageGraph();
+  ~LineageGraph();
+
+  // Applies what one commit changed.
+  void ApplyDelta(const GraphDelta& delta);
+
+  GraphReader Read() const { return GraphReader(*this); }
+
+ private:
+  friend class GraphReader;
+  struct Impl;
+  void ApplyNodeLocked(const NodeRecord& n);
+  void ApplyEdgeLocked(const EdgeRecord& e);
+
+  mutable std::shared_mutex mu_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tributary

@@ -1,0 +1,132 @@
+#include "api/http_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+
+namespace tributary {
+
+struct HttpServer::Impl {
+  Service& service;
+  ServerOptions options;
+  httplib::Server server;
+  std::thread thread;
+  bool started = false;
+
+  Impl(Service& s, ServerOptions o) : service(s), options(std::move(o)) {}
+
+  static Params ParamsOf(const httplib::Request& req) {
+    Params p;
+    for (const auto& [k, v] : req.params) p.emplace(k, v);  // the first value wins
+    return p;
+  }
+
+  static void Send(httplib::Response& res, const ApiResponse& r) {
+    res.status = r.status;
+    res.set_content(r.body, r.content_type.c_str());
+  }
+
+  // Wraps a handler with latency and status metrics under a fixed route label.
+  template <typename Fn>
+  httplib::Server::Handler Timed(const std::string& route, Fn fn) {
+    return [this, route, fn](const httplib::Request& req, httplib::Response& res) {
+      auto start = std::chrono::steady_clock::now();
+      Send(res, fn(req));
+      double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      service.metrics().ObserveRequest(route, res.status, secs);
+    };
+  }
+
+  void Routes() {
+    server.Post("/api/v1/lineage", Timed("/api/v1/lineage", [this](const httplib::Request& req) {
+                  return service.PostLineage(req.body);
+                }));
+    server.Post("/api/v1/lineage/batch",
+                Timed("/api/v1/lineage/batch", [this](const httplib::Request& req) {
+                  std::string type = req.get_header_value("Content-Type");
+                  bool ndjson = type.find("ndjson") != std::string::npos ||
+                                type.find("jsonl") != std::string::npos;
+                  return service.PostBatch(req.body, ndjson);
+                }));
+    server.Get("/api/v1/closure", Timed("/api/v1/closure", [this](const httplib::Request& req) {
+                 return service.Closure(ParamsOf(req));
+               }));
+    server.Get(R"(/api/v1/namespaces/(.+?)/datasets/(.+))",
+               Timed("/api/v1/namespaces/{ns}/datasets/{name}",
+                     [this](const httplib::Request& req) {
+                       return service.GetDataset(req.matches[1], req.matches[2]);
+                     }));
+    server.Get(R"(/api/v1/namespaces/(.+?)/jobs/(.+))",
+               Timed("/api/v1/namespaces/{ns}/jobs/{name}", [this](const httplib::Request& req) {
+                 return service.GetJob(req.matches[1], req.matches[2]);
+               }));
+    server.Get("/api/v1/stats", Timed("/api/v1/stats", [this](const httplib::Request&) {
+                 return service.Stats();
+               }));
+    server.Get("/healthz",
+               Timed("/healthz", [this](const httplib::Request&) { return service.Health(); }));
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      Send(res, service.MetricsText());
+    });
+    // Errors raised by httplib itself (unknown route, oversized or undecodable body) get the
+    // same JSON body as ours.
+    httplib::Server::HandlerWithResponse on_error = [this](const httplib::Request& req,
+                                                           httplib::Response& res) {
+      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      Status s;
+      if (res.status == 404) {
+        s = Status::NotFound("no route for " + req.method + " " + req.path);
+      } else if (res.status == 413) {
+        s = Status::TooLarge("request body exceeds the limit of " +
+                             std::to_string(service.options().max_body_bytes) + " bytes");
+        if (req.path.rfind("/api/v1/lineage", 0) == 0) service.metrics().EventsRejected(1);
+      } else if (res.status == 415) {
+        s = Status::InvalidArgument("unsupported Content-Encoding", "Content-Encoding");
+      } else {
+        s = Status(StatusCode::kInvalidArgument, "bad request");
+      }
+      ApiResponse r = ErrorResponse(s);
+      res.set_content(r.body, r.content_type.c_str());
+      return httplib::Server::HandlerResponse::Handled;
+    };
+    server.set_error_handler(on_error);
+  }
+};
+
+HttpServer::HttpServer(Service& service, ServerOptions options)
+    : impl_(std::make_unique<Impl>(service, std::move(options))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Result<int> HttpServer::Start() {
+  Impl& s = *impl_;
+  int threads = std::max(1, s.options.threads);
+  s.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.server.set_tcp_nodelay(true);
+  s.server.set_keep_alive_max_count(static_cast<size_t>(std::max(1, s.options.keep_alive_max)));
+  s.server.set_payload_max_length(s.service.options().max_body_bytes);
+  s.Routes();
+  int port = s.options.port;
+  if (port == 0) {
+    port = s.server.bind_to_any_port(s.options.host);
+    if (port < 0) return Status::Unavailable("cannot bind to " + s.options.host);
+  } else if (!s.server.bind_to_port(s.options.host, port)) {
+    return Status::Unavailable("cannot bind to " + s.options.host + ":" + std::to_string(port));
+  }
+  s.thread = std::thread([&s] { s.server.listen_after_bind(); });
+  s.started = true;
+  // listen_after_bind sets is_running once it accepts; wait for it so callers can connect.
+  while (!s.server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return port;
+}
+
+void HttpServer::Stop() {
+  Impl& s = *impl_;
+  if (!s.started) return;
+  s.server.stop();
+  if (s.thread.joinable()) s.thread.join();
+  s.started = false;
+}
+
+}  // namespace tributary

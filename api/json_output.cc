@@ -1,0 +1,263 @@
+#include "api/json_output.h"
+
+#include <algorithm>
+
+#include "api/node_ref.h"
+
+namespace tributary {
+
+using nlohmann::json;
+
+namespace {
+
+json TimeOrNull(Micros t) { return t == 0 || t == kForever ? json(nullptr) : json(FormatTime(t)); }
+
+json ParseOr(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? json(text) : j;
+}
+
+const FacetRecord* FindFacet(const std::vector<FacetRecord>& facets, const std::string& name) {
+  for (const auto& f : facets) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+// owners[].name and .type of an ownership facet.
+json OwnersJson(const std::vector<FacetRecord>& facets) {
+  json out = json::array();
+  const FacetRecord* f = FindFacet(facets, "ownership");
+  if (!f) return out;
+  json j = ParseOr(f->json);
+  if (!j.is_object() || !j.contains("owners") || !j["owners"].is_array()) return out;
+  for (const auto& o : j["owners"]) {
+    if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) continue;
+    json owner = {{"name", o["name"]}};
+    if (o.contains("type") && o["type"].is_string()) owner["type"] = o["type"];
+    out.push_back(owner);
+  }
+  return out;
+}
+
+json TagsJson(const std::vector<FacetRecord>& facets) {
+  json out = json::array();
+  const FacetRecord* f = FindFacet(facets, "tags");
+  if (!f) return out;
+  json j = ParseOr(f->json);
+  if (!j.is_object() || !j.contains("tags") || !j["tags"].is_array()) return out;
+  for (const auto& t : j["tags"]) {
+    if (t.is_object()) out.push_back(t);
+  }
+  return out;
+}
+
+std::string NodeIdOf(const GraphReader& g, NodeId id) {
+  const GraphNode& n = g.node(id);
+  if (n.kind == NodeKind::kField) {
+    const GraphNode& d = g.node(n.dataset);
+    return MarquezNodeId(NodeKind::kField, d.ns, d.name, n.field);
+  }
+  return MarquezNodeId(n.kind, n.ns, n.name);
+}
+
+}  // namespace
+
+json NodeJson(const GraphReader& g, NodeId id) {
+  const GraphNode& n = g.node(id);
+  json j;
+  j["id"] = NodeIdOf(g, id);
+  j["kind"] = NodeKindName(n.kind);
+  if (n.kind == NodeKind::kField) {
+    const GraphNode& d = g.node(n.dataset);
+    j["namespace"] = d.ns;
+    j["name"] = d.name;
+    j["field"] = n.field;
+  } else {
+    j["namespace"] = n.ns;
+    j["name"] = n.name;
+  }
+  if (n.flags & kFlagUnseen) j["unseen"] = true;
+  if (n.flags & kFlagDropped) j["dropped"] = true;
+  return j;
+}
+
+json TransformsJson(const std::vector<Transform>& ts) {
+  json out = json::array();
+  for (const auto& t : ts) {
+    json j = {{"type", t.type}, {"subtype", t.subtype}, {"masking", t.masking}};
+    if (!t.description.empty()) j["description"] = t.description;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+json EdgeJson(const GraphReader& g, const GraphEdge& e) {
+  json j;
+  j["from"] = NodeIdOf(g, e.from);
+  j["to"] = NodeIdOf(g, e.to);
+  j["kind"] = EdgeKindName(e.kind);
+  j["job"] = e.job == kNoNode ? json(nullptr) : json(NodeIdOf(g, e.job));
+  j["transformations"] = TransformsJson(g.transforms(e.transforms));
+  j["firstSeen"] = FormatTime(e.first_seen);
+  j["retired"] = TimeOrNull(e.retired);
+  return j;
+}
+
+json FacetsJson(const std::vector<FacetRecord>& facets) {
+  json out = json::object();
+  for (const auto& f : facets) out[f.name] = ParseOr(f.json);
+  return out;
+}
+
+json RunJson(const RunRecord& r) {
+  json j;
+  j["runId"] = r.run_id;
+  j["state"] = RunStateName(r.state);
+  j["startedAt"] = TimeOrNull(r.started_at);
+  j["endedAt"] = TimeOrNull(r.ended_at);
+  j["updatedAt"] = TimeOrNull(r.last_event);
+  j["errorMessage"] = r.error_message.empty() ? json(nullptr) : json(r.error_message);
+  j["facets"] = FacetsJson(r.facets);
+  return j;
+}
+
+Result<json> DatasetDetailJson(const GraphStore& store, const LineageGraph& graph, NodeId id) {
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> n, store.GetNode(id));
+  if (!n) return Status::NotFound("dataset not found");
+  json j;
+  j["id"] = {{"namespace", n->ns}, {"name", n->name}};
+  j["nodeId"] = MarquezNodeId(NodeKind::kDataset, n->ns, n->name);
+  j["type"] = "DATASET";
+  j["namespace"] = n->ns;
+  j["name"] = n->name;
+  j["createdAt"] = TimeOrNull(n->first_seen);
+  j["updatedAt"] = TimeOrNull(n->updated);
+  j["unseen"] = n->unseen();
+  j["dropped"] = (n->flags & kFlagDropped) != 0;
+  if (n->flags & kFlagDropped) j["droppedAt"] = TimeOrNull(n->dropped_at);
+  json aliases = json::array();
+  for (const auto& a : n->aliases) {
+    size_t nl = a.find('\n');
+    aliases.push_back({{"namespace", a.substr(0, nl)}, {"name", a.substr(nl + 1)}});
+  }
+  j["aliases"] = aliases;
+
+  TRIB_ASSIGN_OR_RETURN(auto field_names, store.ScanNames(FieldPrefix(id)));
+  json fields = json::array();
+  for (const auto& [key, fid] : field_names) {
+    TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> f, store.GetNode(fid));
+    if (!f) continue;
+    json fj = {{"name", f->field}, {"type", f->field_type.empty() ? json(nullptr) : json(f->field_type)}};
+    if (f->unseen()) fj["unseen"] = true;
+    fields.push_back(std::move(fj));
+  }
+  j["fields"] = fields;
+  j["owners"] = OwnersJson(n->facets);
+  j["tags"] = TagsJson(n->facets);
+  j["facets"] = FacetsJson(n->facets);
+
+  TRIB_ASSIGN_OR_RETURN(std::vector<SchemaVersion> versions, store.SchemaVersions(id));
+  json sv = json::array();
+  for (const auto& v : versions) {
+    json cols = json::array();
+    for (const auto& c : v.columns) {
+      json cj = {{"name", c.path}, {"type", c.type}};
+      if (!c.description.empty()) cj["description"] = c.description;
+      cols.push_back(std::move(cj));
+    }
+    sv.push_back({{"createdAt", FormatTime(v.time)}, {"fields", cols}});
+  }
+  j["schemaVersions"] = sv;
+
+  // Writers and readers from the current graph; the latest run among the writers' runs.
+  std::vector<NodeId> writers, readers;
+  {
+    GraphReader g = graph.Read();
+    std::vector<uint32_t> edges;
+    g.AppendEdges(id, /*outgoing=*/false, &edges);
+    for (uint32_t ei : edges) {
+      const GraphEdge& e = g.edge(ei);
+      if (e.kind == EdgeKind::kWrite && e.current()) writers.push_back(e.from);
+    }
+    edges.clear();
+    g.AppendEdges(id, /*outgoing=*/true, &edges);
+    for (uint32_t ei : edges) {
+      const GraphEdge& e = g.edge(ei);
+      if (e.kind == EdgeKind::kRead && e.current()) readers.push_back(e.to);
+    }
+  }
+  json produced = json::array(), consumed = json::array();
+  std::optional<RunRecord> latest;
+  for (NodeId w : writers) {
+    TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> job, store.GetNode(w));
+    if (!job) continue;
+    produced.push_back(MarquezNodeId(NodeKind::kJob, job->ns, job->name));
+    if (job->latest_run == kNoNode) continue;
+    TRIB_ASSIGN_OR_RETURN(std::optional<RunRecord> run, store.GetRun(job->latest_run));
+    if (run && (!latest || run->last_event > latest->last_event)) latest = std::move(run);
+  }
+  for (NodeId r : readers) {
+    TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> job, store.GetNode(r));
+    if (job) consumed.push_back(MarquezNodeId(NodeKind::kJob, job->ns, job->name));
+  }
+  j["producedBy"] = produced;
+  j["consumedBy"] = consumed;
+  j["latestRun"] = latest ? RunJson(*latest) : json(nullptr);
+  return j;
+}
+
+Result<json> JobDetailJson(const GraphStore& store, const LineageGraph& graph, NodeId id) {
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> n, store.GetNode(id));
+  if (!n) return Status::NotFound("job not found");
+  json j;
+  j["id"] = {{"namespace", n->ns}, {"name", n->name}};
+  j["nodeId"] = MarquezNodeId(NodeKind::kJob, n->ns, n->name);
+  j["type"] = "JOB";
+  j["namespace"] = n->ns;
+  j["name"] = n->name;
+  j["createdAt"] = TimeOrNull(n->first_seen);
+  j["updatedAt"] = TimeOrNull(n->updated);
+  j["owners"] = OwnersJson(n->facets);
+  j["tags"] = TagsJson(n->facets);
+  j["facets"] = FacetsJson(n->facets);
+  j["lineageAsOf"] = TimeOrNull(n->lineage_time);
+  std::vector<NodeId> inputs, outputs;
+  {
+    GraphReader g = graph.Read();
+    std::vector<uint32_t> edges;
+    g.AppendEdges(id, /*outgoing=*/false, &edges);
+    g.AppendEdges(id, /*outgoing=*/true, &edges);
+    for (uint32_t ei : edges) {
+      const GraphEdge& e = g.edge(ei);
+      if (!e.current()) continue;
+      if (e.kind == EdgeKind::kRead) inputs.push_back(e.from);
+      if (e.kind == EdgeKind::kWrite) outputs.push_back(e.to);
+    }
+  }
+  auto datasets = [&](std::vector<NodeId> ids) -> Result<json> {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    json out = json::array();
+    for (NodeId d : ids) {
+      TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> ds, store.GetNode(d));
+      if (ds) out.push_back({{"namespace", ds->ns}, {"name", ds->name}});
+    }
+    return out;
+  };
+  TRIB_ASSIGN_OR_RETURN(j["inputs"], datasets(inputs));
+  TRIB_ASSIGN_OR_RETURN(j["outputs"], datasets(outputs));
+  j["parentJob"] = nullptr;
+  if (n->parent_job != kNoNode) {
+    TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> p, store.GetNode(n->parent_job));
+    if (p) j["parentJob"] = {{"namespace", p->ns}, {"name", p->name}};
+  }
+  j["latestRun"] = nullptr;
+  if (n->latest_run != kNoNode) {
+    TRIB_ASSIGN_OR_RETURN(std::optional<RunRecord> r, store.GetRun(n->latest_run));
+    if (r) j["latestRun"] = RunJson(*r);
+  }
+  return j;
+}
+
+}  // namespace tributary

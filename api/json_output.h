@@ -1,0 +1,27 @@
+// JSON shapes of the API's answers: nodes, edges, datasets, jobs and runs.
+// Internal to api/.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "analysis/lineage_graph.h"
+#include "common/status.h"
+#include "store/graph_store.h"
+
+namespace tributary {
+
+// {"id", "kind", "namespace", "name", "field"?, "unseen"?} of a node in the graph.
+nlohmann::json NodeJson(const GraphReader& graph, NodeId id);
+// {"from", "to", "kind", "job", "transformations", "firstSeen", "retired"}.
+nlohmann::json EdgeJson(const GraphReader& graph, const GraphEdge& edge);
+nlohmann::json TransformsJson(const std::vector<Transform>& ts);
+nlohmann::json RunJson(const RunRecord& run);
+// Facets as an object of parsed JSON values.
+nlohmann::json FacetsJson(const std::vector<FacetRecord>& facets);
+
+Result<nlohmann::json> DatasetDetailJson(const GraphStore& store, const LineageGraph& graph,
+                                         NodeId id);
+Result<nlohmann::json> JobDetailJson(const GraphStore& store, const LineageGraph& graph,
+                                     NodeId id);
+
+}  // namespace tributary

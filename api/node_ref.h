@@ -1,0 +1,32 @@
+// Node references in requests: kind/namespace/name/field parameters, or Marquez-style ids
+// ("dataset:<ns>:<name>", "job:<ns>:<name>", "datasetField:<ns>:<name>:<field>").
+//
+// A Marquez id is split where the store actually knows a node: namespaces such as
+// "postgres://host:5432" and names with colons resolve right without guessing.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "common/status.h"
+#include "store/graph_store.h"
+
+namespace tributary {
+
+struct NodeRef {
+  NodeId id = kNoNode;
+  NodeKind kind = NodeKind::kDataset;
+};
+
+// Resolves the node named by `params` ("nodeId", or "kind", "namespace", "name", "field").
+// InvalidArgument (path = the parameter) for missing or malformed parameters; NotFound
+// when no such node is known.
+Result<NodeRef> ResolveNodeRef(const GraphStore& store,
+                               const std::map<std::string, std::string>& params,
+                               const std::string& id_param = "nodeId");
+
+// The Marquez-style id of a node.
+std::string MarquezNodeId(NodeKind kind, const std::string& ns, const std::string& name,
+                          const std::string& field = {});
+
+}  // namespace tributary

@@ -1,0 +1,462 @@
+#include "api/service.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "analysis/closure.h"
+#include "api/json_output.h"
+#include "api/node_ref.h"
+#include "store/store_writer.h"
+
+namespace tributary {
+
+using nlohmann::json;
+
+namespace {
+
+ApiResponse JsonResponse(int status, const json& body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+Result<bool> ParseBool(const Params& p, const std::string& key, bool def) {
+  auto it = p.find(key);
+  if (it == p.end() || it->second.empty()) return def;
+  const std::string& v = it->second;
+  if (v == "true" || v == "1" || v == "yes") return true;
+  if (v == "false" || v == "0" || v == "no") return false;
+  return Status::InvalidArgument("'" + key + "' must be true or false, not '" + v + "'", key);
+}
+
+Result<int> ParseDepth(const Params& p) {
+  auto it = p.find("depth");
+  if (it == p.end() || it->second.empty()) return -1;
+  const std::string& v = it->second;
+  if (v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return Status::InvalidArgument("'depth' must be a whole number from 0, not '" + v + "'",
+                                   "depth");
+  }
+  return std::stoi(v);
+}
+
+Result<std::optional<Micros>> ParseTimeParam(const Params& p, const std::string& key) {
+  auto it = p.find(key);
+  if (it == p.end() || it->second.empty()) return std::optional<Micros>();
+  Result<Micros> t = ParseTime(it->second, /*allow_date_only=*/true);
+  if (!t.ok()) return Status::InvalidArgument("'" + key + "': " + t.status().message(), key);
+  return std::optional<Micros>(*t);
+}
+
+}  // namespace
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kTooLarge:
+      return 413;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDataLoss:
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+ApiResponse ErrorResponse(const Status& status) {
+  json body = {{"error", status.message()}, {"code", StatusCodeName(status.code())}};
+  body["path"] = status.path();
+  return JsonResponse(HttpStatusFor(status.code()), body);
+}
+
+Service::Service(ServiceOptions options) : options_(std::move(options)) {}
+
+Service::~Service() {
+  pipeline_.reset();  // drains the queue before the store closes
+}
+
+Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
+  std::unique_ptr<Service> s(new Service(options));
+  TRIB_ASSIGN_OR_RETURN(s->store_, GraphStore::Open(options.store));
+  TRIB_ASSIGN_OR_RETURN(s->graph_, LineageGraph::Load(*s->store_));
+  LineageGraph* graph = s->graph_.get();
+  s->pipeline_ = std::make_unique<IngestPipeline>(
+      *s->store_, [graph](const GraphDelta& d) { graph->ApplyDelta(d); });
+  return s;
+}
+
+std::vector<Result<ApplyOutcome>> Service::IngestTexts(std::vector<std::string> texts) {
+  size_t n = texts.size();
+  std::vector<Result<ApplyOutcome>> results(n, Status::Internal("not processed"));
+  std::vector<std::optional<IngestItem>> items(n);
+  auto parse_range = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      std::string canonical;
+      Result<ParsedEvent> ev = parser_.Parse(texts[i], &canonical);
+      if (!ev.ok()) {
+        results[i] = ev.status();
+        continue;
+      }
+      items[i] = IngestItem{std::move(ev).value(), std::move(texts[i]), std::move(canonical)};
+    }
+  };
+  // Parsing is the costly part of ingest: spread large batches over the cores.
+  size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), n / 64 + 1);
+  if (threads <= 1) {
+    parse_range(0, n);
+  } else {
+    std::vector<std::future<void>> parts;
+    size_t chunk = (n + threads - 1) / threads;
+    for (size_t b = 0; b < n; b += chunk) {
+      parts.push_back(std::async(std::launch::async, parse_range, b, std::min(n, b + chunk)));
+    }
+    for (auto& p : parts) p.get();
+  }
+  std::vector<IngestItem> valid;
+  std::vector<size_t> where;
+  for (size_t i = 0; i < n; ++i) {
+    if (items[i]) {
+      valid.push_back(std::move(*items[i]));
+      where.push_back(i);
+    }
+  }
+  std::vector<Result<ApplyOutcome>> applied = pipeline_->SubmitAll(std::move(valid));
+  for (size_t k = 0; k < where.size(); ++k) results[where[k]] = std::move(applied[k]);
+  uint64_t accepted = 0, rejected = 0, duplicates = 0;
+  for (const auto& r : results) {
+    if (r.ok()) {
+      ++accepted;
+      if (r->duplicate) ++duplicates;
+    } else if (r.status().code() == StatusCode::kInvalidArgument) {
+      ++rejected;
+    }
+  }
+  metrics_.EventsAccepted(accepted - duplicates);
+  metrics_.EventsDuplicate(duplicates);
+  metrics_.EventsRejected(rejected);
+  return results;
+}
+
+ApiResponse Service::PostLineage(std::string_view body) {
+  if (body.size() > options_.max_body_bytes) {
+    metrics_.EventsRejected(1);
+    return ErrorResponse(Status::TooLarge("event of " + std::to_string(body.size()) +
+                                          " bytes exceeds the limit of " +
+                                          std::to_string(options_.max_body_bytes)));
+  }
+  std::vector<std::string> one{std::string(body)};
+  Result<ApplyOutcome> r = std::move(IngestTexts(std::move(one)).front());
+  if (!r.ok()) return ErrorResponse(r.status());
+  return JsonResponse(201, {{"status", r->duplicate ? "duplicate" : "created"}});
+}
+
+ApiResponse Service::PostBatch(std::string_view body, bool ndjson) {
+  if (body.size() > options_.max_body_bytes) {
+    return ErrorResponse(Status::TooLarge("batch of " + std::to_string(body.size()) +
+                                          " bytes exceeds the limit of " +
+                                          std::to_string(options_.max_body_bytes)));
+  }
+  Result<std::vector<std::string>> texts = parser_.SplitBatch(body, ndjson);
+  if (!texts.ok()) return ErrorResponse(texts.status());
+  size_t received = texts->size();
+  std::vector<Result<ApplyOutcome>> results = IngestTexts(std::move(texts).value());
+  json failed = json::array();
+  uint64_t ok = 0, retriable = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].ok()) {
+      ++ok;
+      continue;
+    }
+    const Status& s = results[i].status();
+    bool retry = HttpStatusFor(s.code()) >= 500;
+    if (retry) ++retriable;
+    failed.push_back({{"index", i},
+                      {"reason", s.message()},
+                      {"error", s.message()},
+                      {"path", s.path()},
+                      {"retriable", retry}});
+  }
+  uint64_t bad = received - ok;
+  json out = {{"status", bad == 0 ? "success" : (ok == 0 ? "failure" : "partial_success")},
+              {"accepted", ok},
+              {"summary",
+               {{"received", received},
+                {"successful", ok},
+                {"failed", bad},
+                {"retriable", retriable},
+                {"non_retriable", bad - retriable}}},
+              {"failed_events", failed}};
+  return JsonResponse(200, out);
+}
+
+ApiResponse Service::Closure(const Params& params) {
+  Result<NodeRef> ref = ResolveNodeRef(*store_, params);
+  if (!ref.ok()) return ErrorResponse(ref.status());
+  ClosureQuery q;
+  q.root = ref->id;
+  auto dir = params.find("direction");
+  std::string direction = dir == params.end() || dir->second.empty() ? "downstream" : dir->second;
+  if (direction == "upstream") {
+    q.direction = Direction::kUpstream;
+  } else if (direction == "downstream") {
+    q.direction = Direction::kDownstream;
+  } else if (direction == "both") {
+    q.direction = Direction::kBoth;
+  } else {
+    return ErrorResponse(Status::InvalidArgument(
+        "'direction' must be upstream, downstream or both, not '" + direction + "'", "direction"));
+  }
+  Result<int> depth = ParseDepth(params);
+  if (!depth.ok()) return ErrorResponse(depth.status());
+  q.depth = *depth;
+  auto lvl = params.find("level");
+  std::string level = lvl == params.end() || lvl->second.empty()
+                          ? (ref->kind == NodeKind::kField ? "column" : "dataset")
+                          : lvl->second;
+  if (level == "column") {
+    q.level = Level::kColumn;
+  } else if (level == "dataset") {
+    q.level = Level::kDataset;
+  } else {
+    return ErrorResponse(Status::InvalidArgument(
+        "'level' must be dataset or column, not '" + level + "'", "level"));
+  }
+  Result<bool> direct = ParseBool(params, "direct_only", false);
+  if (!direct.ok()) return ErrorResponse(direct.status());
+  q.direct_only = *direct;
+  Result<std::optional<Micros>> as_of = ParseTimeParam(params, "as_of");
+  if (!as_of.ok()) return ErrorResponse(as_of.status());
+  q.as_of = *as_of;
+
+  GraphReader reader = graph_->Read();
+  if (!reader.node(q.root).present) {
+    return ErrorResponse(Status::NotFound("node is not in the graph yet"));
+  }
+  Result<ClosureResult> result = ComputeClosure(reader, q);
+  if (!result.ok()) return ErrorResponse(result.status());
+  json out;
+  out["root"] = NodeJson(reader, q.root);
+  out["query"] = {{"direction", direction},
+                  {"level", level},
+                  {"depth", q.depth < 0 ? json(nullptr) : json(q.depth)},
+                  {"direct_only", q.direct_only},
+                  {"as_of", q.as_of ? json(FormatTime(*q.as_of)) : json(nullptr)}};
+  json nodes = json::array();
+  for (const auto& n : result->nodes) {
+    json j = NodeJson(reader, n.id);
+    j["distance"] = n.distance;
+    if (q.direction == Direction::kBoth && n.distance > 0) {
+      j["direction"] = n.upstream ? "upstream" : "downstream";
+    }
+    nodes.push_back(std::move(j));
+  }
+  json edges = json::array();
+  for (uint32_t ei : result->edges) edges.push_back(EdgeJson(reader, reader.edge(ei)));
+  out["nodes"] = std::move(nodes);
+  out["edges"] = std::move(edges);
+  return JsonResponse(200, out);
+}
+
+ApiResponse Service::GetDataset(const std::string& ns, const std::string& name) {
+  Result<std::optional<NodeId>> id = store_->FindName(DatasetNameKey(ns, name));
+  if (!id.ok()) return ErrorResponse(id.status());
+  if (!*id) return ErrorResponse(Status::NotFound("no dataset '" + name + "' in namespace '" + ns + "'"));
+  Result<json> j = DatasetDetailJson(*store_, *graph_, **id);
+  if (!j.ok()) return ErrorResponse(j.status());
+  return JsonResponse(200, *j);
+}
+
+ApiResponse Service::GetJob(const std::string& ns, const std::string& name) {
+  Result<std::optional<NodeId>> id = store_->FindName(JobNameKey(ns, name));
+  if (!id.ok()) return ErrorResponse(id.status());
+  if (!*id) return ErrorResponse(Status::NotFound("no job '" + name + "' in namespace '" + ns + "'"));
+  Result<json> j = JobDetailJson(*store_, *graph_, **id);
+  if (!j.ok()) return ErrorResponse(j.status());
+  return JsonResponse(200, *j);
+}
+
+ApiResponse Service::Stats() {
+  GraphCounts c = graph_->Read().counts();
+  return JsonResponse(200, {{"events", store_->event_count()},
+                            {"datasets", c.datasets},
+                            {"jobs", c.jobs},
+                            {"runs", c.runs},
+                            {"fields", c.fields},
+                            {"columnEdges", c.current_column_edges},
+                            {"datasetEdges", c.current_dataset_edges},
+                            {"edgeRecords", c.edges}});
+}
+
+ApiResponse Service::Health() { return JsonResponse(200, {{"status", "ok"}}); }
+
+ApiResponse Service::MetricsText() {
+  GraphCounts c = graph_->Read().counts();
+  std::string extra;
+  extra += "# HELP tributary_graph_nodes Nodes in the lineage graph by kind.\n";
+  extra += "# TYPE tributary_graph_nodes gauge\n";
+  extra += "tributary_graph_nodes{kind=\"dataset\"} " + std::to_string(c.datasets) + "\n";
+  extra += "tributary_graph_nodes{kind=\"job\"} " + std::to_string(c.jobs) + "\n";
+  extra += "tributary_graph_nodes{kind=\"field\"} " + std::to_string(c.fields) + "\n";
+  extra += "tributary_graph_nodes{kind=\"run\"} " + std::to_string(c.runs) + "\n";
+  extra += "# HELP tributary_graph_edges Current edges in the lineage graph by kind.\n";
+  extra += "# TYPE tributary_graph_edges gauge\n";
+  extra += "tributary_graph_edges{kind=\"column\"} " + std::to_string(c.current_column_edges) + "\n";
+  extra +=
+      "tributary_graph_edges{kind=\"dataset\"} " + std::to_string(c.current_dataset_edges) + "\n";
+  extra += "# HELP tributary_store_events Events in the raw event log.\n";
+  extra += "# TYPE tributary_store_events gauge\n";
+  extra += "tributary_store_events " + std::to_string(store_->event_count()) + "\n";
+  ApiResponse r;
+  r.body = metrics_.Render(extra);
+  r.content_type = "text/plain; version=0.0.4";
+  return r;
+}
+
+Result<IngestSummary> Service::IngestFiles(
+    const std::vector<std::string>& paths,
+    const std::function<void(uint64_t, uint64_t)>& progress) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& e : fs::recursive_directory_iterator(p, ec)) {
+        auto ext = e.path().extension();
+        if (e.is_regular_file() && (ext == ".json" || ext == ".ndjson" || ext == ".jsonl")) {
+          found.push_back(e.path());
+        }
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(p, ec)) {
+      files.emplace_back(p);
+    } else {
+      return Status::NotFound("no such file or directory: " + p);
+    }
+  }
+  uint64_t total = 0, done = 0;
+  for (const auto& f : files) total += fs::file_size(f);
+  IngestSummary summary;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) return Status::Unavailable("cannot read " + f.string());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string body = ss.str();
+    size_t first = body.find_first_not_of(" \t\r\n");
+    bool array = first != std::string::npos && body[first] == '[';
+    std::vector<std::string> texts;
+    std::vector<std::string> sources;
+    if (f.extension() == ".json" && !array) {
+      texts.push_back(body);
+      sources.push_back(f.string());
+    } else {
+      Result<std::vector<std::string>> split = parser_.SplitBatch(body, !array);
+      if (!split.ok()) {
+        summary.rejected.push_back({f.string(), split.status().message(), split.status().path()});
+        continue;
+      }
+      texts = std::move(split).value();
+      if (array) {
+        for (size_t i = 0; i < texts.size(); ++i) sources.push_back(f.string() + "[" + std::to_string(i) + "]");
+      } else {
+        // NDJSON: name the line of each event (blank lines were skipped).
+        size_t line = 0, pos = 0;
+        while (pos <= body.size() && sources.size() < texts.size()) {
+          size_t nl = body.find('\n', pos);
+          std::string_view l(body.data() + pos, (nl == std::string::npos ? body.size() : nl) - pos);
+          ++line;
+          if (l.find_first_not_of(" \t\r") != std::string_view::npos) {
+            sources.push_back(f.string() + ":" + std::to_string(line));
+          }
+          if (nl == std::string::npos) break;
+          pos = nl + 1;
+        }
+      }
+    }
+    constexpr size_t kChunk = 1024;
+    for (size_t b = 0; b < texts.size(); b += kChunk) {
+      size_t e = std::min(texts.size(), b + kChunk);
+      std::vector<std::string> chunk(std::make_move_iterator(texts.begin() + b),
+                                     std::make_move_iterator(texts.begin() + e));
+      std::vector<Result<ApplyOutcome>> results = IngestTexts(std::move(chunk));
+      for (size_t i = 0; i < results.size(); ++i) {
+        if (results[i].ok()) {
+          ++summary.accepted;
+          if (results[i]->duplicate) ++summary.duplicates;
+        } else {
+          const Status& s = results[i].status();
+          summary.rejected.push_back({sources[b + i], s.message(), s.path()});
+        }
+      }
+      if (progress) progress(done + body.size() * e / std::max<size_t>(1, texts.size()), total);
+    }
+    done += body.size();
+    if (progress) progress(done, total);
+  }
+  return summary;
+}
+
+Status Service::Rebuild() {
+  pipeline_.reset();
+  TRIB_RETURN_IF_ERROR(store_->ResetDerived());
+  std::unique_ptr<StoreWriter> writer = store_->NewWriter();
+  EventApplier applier;
+  uint64_t skipped = 0;
+  Status status = store_->ForEachEvent([&](uint64_t seq, std::string_view bytes) -> Status {
+    std::string canonical;
+    Result<ParsedEvent> ev = parser_.Parse(bytes, &canonical);
+    if (!ev.ok()) {
+      ++skipped;  // stored by an older, more lenient version: kept in the log, not applied
+      return Status::Ok();
+    }
+    writer->SetSavePoint();
+    Result<ApplyOutcome> r = applier.Apply(*ev, bytes, canonical, *writer, seq);
+    if (!r.ok()) {
+      TRIB_RETURN_IF_ERROR(writer->RollbackToSavePoint());
+      ++skipped;
+      return Status::Ok();
+    }
+    writer->PopSavePoint();
+    if (writer->pending_bytes() > (32 << 20)) TRIB_RETURN_IF_ERROR(store_->Commit(*writer));
+    return Status::Ok();
+  });
+  if (status.ok()) status = store_->Commit(*writer);
+  writer.reset();
+  if (status.ok()) {
+    auto graph = LineageGraph::Load(*store_);
+    if (graph.ok()) {
+      graph_ = std::move(graph).value();
+    } else {
+      status = graph.status();
+    }
+  }
+  LineageGraph* g = graph_.get();
+  pipeline_ = std::make_unique<IngestPipeline>(
+      *store_, [g](const GraphDelta& d) { g->ApplyDelta(d); });
+  TRIB_RETURN_IF_ERROR(status);
+  if (skipped > 0) {
+    return Status::DataLoss(std::to_string(skipped) +
+                            " logged events could not be applied; they remain in the log");
+  }
+  return Status::Ok();
+}
+
+}  // namespace tributary

@@ -1,0 +1,100 @@
+// Service: Tributary's operations, independent of transport.
+//
+// The HTTP server and the command line both call these. Each query operation takes the
+// request's parameters and returns an ApiResponse (status, JSON body); errors are JSON
+// bodies {"error": ..., "path": ...} built by one function, ErrorResponse.
+//
+// Thread safety: all methods may be called concurrently, except Rebuild, which needs the
+// service to itself.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analysis/lineage_graph.h"
+#include "api/metrics.h"
+#include "common/status.h"
+#include "ingest/event_parser.h"
+#include "ingest/ingest_pipeline.h"
+#include "store/graph_store.h"
+
+namespace tributary {
+
+struct ServiceOptions {
+  StoreOptions store;
+  // Largest event or batch body accepted, in bytes (after gzip decoding).
+  size_t max_body_bytes = size_t{16} << 20;
+};
+
+using Params = std::map<std::string, std::string>;
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+// The one mapping from Status to an HTTP answer.
+ApiResponse ErrorResponse(const Status& status);
+int HttpStatusFor(StatusCode code);
+
+struct IngestSummary {
+  uint64_t accepted = 0;
+  uint64_t duplicates = 0;
+  struct Rejection {
+    std::string source;  // file and line or index
+    std::string error;
+    std::string path;
+  };
+  std::vector<Rejection> rejected;
+};
+
+class Service {
+ public:
+  static Result<std::unique_ptr<Service>> Open(const ServiceOptions& options);
+  ~Service();
+
+  // POST /api/v1/lineage: one event. 201 on success.
+  ApiResponse PostLineage(std::string_view body);
+  // POST /api/v1/lineage/batch: a JSON array, or NDJSON when `ndjson`.
+  ApiResponse PostBatch(std::string_view body, bool ndjson);
+  // GET /api/v1/closure.
+  ApiResponse Closure(const Params& params);
+  // GET /api/v1/namespaces/{ns}/datasets/{name} and .../jobs/{name}.
+  ApiResponse GetDataset(const std::string& ns, const std::string& name);
+  ApiResponse GetJob(const std::string& ns, const std::string& name);
+  ApiResponse Stats();
+  ApiResponse Health();
+  ApiResponse MetricsText();
+
+  // Ingests events from files (.json: one event or an array; anything else: NDJSON).
+  // `progress(done_bytes, total_bytes)` is called now and then.
+  Result<IngestSummary> IngestFiles(const std::vector<std::string>& paths,
+                                    const std::function<void(uint64_t, uint64_t)>& progress);
+
+  // Rebuilds every derived record from the event log, then reloads the graph.
+  Status Rebuild();
+
+  Metrics& metrics() { return metrics_; }
+  GraphStore& store() { return *store_; }
+  const LineageGraph& graph() const { return *graph_; }
+  const ServiceOptions& options() const { return options_; }
+
+ private:
+  explicit Service(ServiceOptions options);
+  // Parses the events and submits the valid ones; reports each rejection by index.
+  std::vector<Result<ApplyOutcome>> IngestTexts(std::vector<std::string> texts);
+
+  ServiceOptions options_;
+  std::unique_ptr<GraphStore> store_;
+  std::unique_ptr<LineageGraph> graph_;
+  std::unique_ptr<IngestPipeline> pipeline_;
+  EventParser parser_;
+  Metrics metrics_;
+};
+
+}  // namespace tributary

@@ -1,0 +1,123 @@
+#include "common/coding.h"
+
+#include <openssl/evp.h>
+
+namespace tributary {
+
+void PutFixed64BE(std::string* dst, uint64_t v) {
+  char buf[8];
+  for (int i = 7; i >= 0; --i) {
+    buf[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  dst->append(buf, 8);
+}
+
+void PutTimeKey(std::string* dst, int64_t t) {
+  PutFixed64BE(dst, static_cast<uint64_t>(t) ^ (uint64_t{1} << 63));
+}
+
+void PutVarint64(std::string* dst, uint64_t v) {
+  while (v >= 0x80) {
+    dst->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  dst->push_back(static_cast<char>(v));
+}
+
+void PutVarsint64(std::string* dst, int64_t v) {
+  PutVarint64(dst, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+
+void PutLengthPrefixed(std::string* dst, std::string_view s) {
+  PutVarint64(dst, s.size());
+  dst->append(s.data(), s.size());
+}
+
+uint64_t DecodeFixed64BE(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+int64_t DecodeTimeKey(const char* p) {
+  return static_cast<int64_t>(DecodeFixed64BE(p) ^ (uint64_t{1} << 63));
+}
+
+bool Decoder::GetVarint64(uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift <= 63 && !in_.empty(); shift += 7) {
+    auto byte = static_cast<unsigned char>(in_.front());
+    in_.remove_prefix(1);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *v = result;
+      return true;
+    }
+  }
+  in_ = {};
+  return false;
+}
+
+bool Decoder::GetVarsint64(int64_t* v) {
+  uint64_t u;
+  if (!GetVarint64(&u)) return false;
+  *v = static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+  return true;
+}
+
+bool Decoder::GetLengthPrefixed(std::string_view* s) {
+  uint64_t n;
+  if (!GetVarint64(&n) || n > in_.size()) {
+    in_ = {};
+    return false;
+  }
+  *s = in_.substr(0, n);
+  in_.remove_prefix(n);
+  return true;
+}
+
+bool Decoder::GetLengthPrefixed(std::string* s) {
+  std::string_view v;
+  if (!GetLengthPrefixed(&v)) return false;
+  s->assign(v.data(), v.size());
+  return true;
+}
+
+bool Decoder::GetFixed64BE(uint64_t* v) {
+  if (in_.size() < 8) {
+    in_ = {};
+    return false;
+  }
+  *v = DecodeFixed64BE(in_.data());
+  in_.remove_prefix(8);
+  return true;
+}
+
+bool Decoder::GetByte(uint8_t* b) {
+  if (in_.empty()) return false;
+  *b = static_cast<uint8_t>(in_.front());
+  in_.remove_prefix(1);
+  return true;
+}
+
+std::string Sha256Raw(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+std::string Sha256Hex(std::string_view data) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string raw = Sha256Raw(data);
+  std::string out;
+  out.reserve(raw.size() * 2);
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+}  // namespace tributary

@@ -1,0 +1,51 @@
+// Byte encodings for keys and values, and content hashes.
+//
+// Keys use big-endian fixed-width integers so that RocksDB's bytewise order is numeric
+// order; signed times are stored with the sign bit flipped for the same reason. Values use
+// varints and length-prefixed strings (as LevelDB's util/coding.h). The encodings are a
+// persistent format: docs/storage-format.md describes every use of them.
+//
+// Thread safety: free functions; a Decoder is used by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tributary {
+
+void PutFixed64BE(std::string* dst, uint64_t v);
+void PutTimeKey(std::string* dst, int64_t t);  // sign-flipped big-endian
+void PutVarint64(std::string* dst, uint64_t v);
+void PutVarsint64(std::string* dst, int64_t v);  // zig-zag
+void PutLengthPrefixed(std::string* dst, std::string_view s);
+
+uint64_t DecodeFixed64BE(const char* p);
+int64_t DecodeTimeKey(const char* p);
+
+// Reads what the Put functions wrote, in order. Each Get returns false (and leaves the
+// decoder failed) when the input is short or malformed; callers turn that into DataLoss.
+class Decoder {
+ public:
+  explicit Decoder(std::string_view in) : in_(in) {}
+
+  bool GetVarint64(uint64_t* v);
+  bool GetVarsint64(int64_t* v);
+  bool GetLengthPrefixed(std::string_view* s);
+  bool GetLengthPrefixed(std::string* s);
+  bool GetFixed64BE(uint64_t* v);
+  bool GetByte(uint8_t* b);
+
+  bool done() const { return in_.empty(); }
+  std::string_view rest() const { return in_; }
+
+ private:
+  std::string_view in_;
+};
+
+// Lower-case hexadecimal SHA-256 of `data`.
+std::string Sha256Hex(std::string_view data);
+// The 32 raw bytes of SHA-256 of `data`.
+std::string Sha256Raw(std::string_view data);
+
+}  // namespace tributary

@@ -1,0 +1,671 @@
+#include "ingest/event_applier.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/coding.h"
+
+namespace tributary {
+namespace {
+
+std::vector<Transform> ToTransforms(const std::vector<Transformation>& in) {
+  std::vector<Transform> out;
+  out.reserve(in.size());
+  for (const auto& t : in) out.push_back({t.type, t.subtype, t.description, t.masking});
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void MergeTransforms(std::vector<Transform>* into, const std::vector<Transform>& more) {
+  into->insert(into->end(), more.begin(), more.end());
+  std::sort(into->begin(), into->end());
+  into->erase(std::unique(into->begin(), into->end()), into->end());
+}
+
+void InsertSorted(std::vector<NodeId>* v, NodeId id) {
+  auto it = std::lower_bound(v->begin(), v->end(), id);
+  if (it == v->end() || *it != id) v->insert(it, id);
+}
+
+bool ContainsSorted(const std::vector<NodeId>& v, NodeId id) {
+  return std::binary_search(v.begin(), v.end(), id);
+}
+
+bool IsTerminal(RunState s) {
+  return s == RunState::kCompleted || s == RunState::kFailed || s == RunState::kAborted;
+}
+
+// Applies `facets` sent at time `t` to `into`. Returns whether anything changed.
+bool ApplyFacets(const std::vector<Facet>& facets, Micros t, std::vector<FacetRecord>* into) {
+  bool changed = false;
+  for (const auto& f : facets) {
+    auto it = std::lower_bound(into->begin(), into->end(), f.name,
+                               [](const FacetRecord& r, const std::string& n) { return r.name < n; });
+    bool present = it != into->end() && it->name == f.name;
+    if (present && it->time > t) continue;  // a newer event already set it
+    if (f.deleted) {
+      if (present) {
+        into->erase(it);
+        changed = true;
+      }
+      continue;
+    }
+    if (present) {
+      if (it->json != f.json) {
+        it->json = f.json;
+        changed = true;
+      }
+      if (it->time != t) {
+        it->time = t;
+        changed = true;
+      }
+    } else {
+      into->insert(it, FacetRecord{f.name, f.json, t});
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+RunState StateOf(EventType type) {
+  switch (type) {
+    case EventType::kComplete:
+      return RunState::kCompleted;
+    case EventType::kFail:
+      return RunState::kFailed;
+    case EventType::kAbort:
+      return RunState::kAborted;
+    case EventType::kOther:
+      return RunState::kNew;  // carries metadata only
+    case EventType::kNone:
+    case EventType::kStart:
+    case EventType::kRunning:
+      return RunState::kRunning;
+  }
+  return RunState::kNew;
+}
+
+// The lineage one event reports, resolved to node ids.
+struct Report {
+  std::vector<NodeId> inputs;   // sorted
+  std::vector<NodeId> outputs;  // sorted
+  std::map<std::pair<NodeId, NodeId>, std::vector<Transform>> column_edges;
+  std::vector<NodeId> lineage_datasets;  // sorted
+};
+
+// One event's application: caches the records it touches and writes each once.
+class Application {
+ public:
+  Application(const ParsedEvent& ev, StoreWriter& w) : ev_(ev), w_(w), t_(ev.event_time) {}
+
+  Status Run();
+
+ private:
+  Result<NodeRecord*> Node(NodeId id);
+  Result<NodeId> ResolveJob(const std::string& ns, const std::string& name, bool seen);
+  Result<NodeId> ResolveRun(const std::string& run_id, NodeId job);
+  Result<NodeId> ResolveDataset(const std::string& ns, const std::string& name, bool seen);
+  Result<NodeId> ResolveField(NodeId dataset, const std::string& path, bool seen);
+  Result<NodeId> ApplyDataset(const DatasetRef& ref);
+  Status ApplyRename(const DatasetRef& ref);
+  Status ApplySchema(NodeId dataset, const std::vector<SchemaField>& schema);
+  Status CollectColumnLineage(NodeId dataset, const DatasetRef& ref, Report* report);
+  Status ApplyRunState(RunRecord* run);
+  // Adds what `report` says as edges of `job` (kNoNode for static lineage).
+  Status AddEdges(NodeId job, NodeId run, const Report& report, Micros lineage_time);
+  Status AddEdge(EdgeRecord e, Micros lineage_time);
+  // Retires the job's current edges not in `keep`, at t_.
+  Status Retire(NodeId job, const Report& keep);
+  Status RetireStatic(NodeId dataset, const Report& keep);
+  Status Flush();
+  void Touch(NodeRecord* n) {
+    dirty_nodes_.insert(n->id);
+    if (t_ > n->updated) n->updated = t_;
+  }
+
+  const ParsedEvent& ev_;
+  StoreWriter& w_;
+  Micros t_;
+  std::map<NodeId, NodeRecord> nodes_;
+  std::set<NodeId> dirty_nodes_;
+  std::map<NodeId, RunRecord> runs_;
+  std::set<NodeId> dirty_runs_;
+};
+
+Result<NodeRecord*> Application::Node(NodeId id) {
+  auto it = nodes_.find(id);
+  if (it != nodes_.end()) return &it->second;
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> n, w_.GetNode(id));
+  if (!n) return Status::DataLoss("name index points at missing node " + std::to_string(id));
+  return &nodes_.emplace(id, std::move(*n)).first->second;
+}
+
+Result<NodeId> Application::ResolveJob(const std::string& ns, const std::string& name,
+                                       bool seen) {
+  std::string key = JobNameKey(ns, name);
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
+  if (id) {
+    TRIB_ASSIGN_OR_RETURN(NodeRecord * n, Node(*id));
+    if (seen && n->unseen()) {
+      n->flags &= ~kFlagUnseen;
+      Touch(n);
+    }
+    return *id;
+  }
+  NodeRecord n;
+  n.id = w_.AllocateId();
+  n.kind = NodeKind::kJob;
+  n.ns = ns;
+  n.name = name;
+  n.flags = seen ? 0 : kFlagUnseen;
+  n.first_seen = n.updated = t_;
+  w_.PutName(key, n.id);
+  NodeId nid = n.id;
+  nodes_.emplace(nid, std::move(n));
+  dirty_nodes_.insert(nid);
+  return nid;
+}
+
+Result<NodeId> Application::ResolveRun(const std::string& run_id, NodeId job) {
+  TRIB_ASSIGN_OR_RETURN(NodeRecord * j, Node(job));
+  std::string key = RunNameKey(run_id, j->ns, j->name);
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
+  if (id) {
+    if (!runs_.count(*id)) {
+      TRIB_ASSIGN_OR_RETURN(std::optional<RunRecord> r, w_.GetRun(*id));
+      if (!r) return Status::DataLoss("name index points at missing run");
+      runs_.emplace(*id, std::move(*r));
+    }
+    return *id;
+  }
+  RunRecord r;
+  r.id = w_.AllocateId();
+  r.run_id = run_id;
+  r.job = job;
+  w_.PutName(key, r.id);
+  NodeId rid = r.id;
+  runs_.emplace(rid, std::move(r));
+  dirty_runs_.insert(rid);
+  return rid;
+}
+
+Result<NodeId> Application::ResolveDataset(const std::string& ns, const std::string& name,
+                                           bool seen) {
+  std::string key = DatasetNameKey(ns, name);
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
+  if (id) {
+    TRIB_ASSIGN_OR_RETURN(NodeRecord * n, Node(*id));
+    if (seen && n->unseen()) {
+      n->flags &= ~kFlagUnseen;
+      Touch(n);
+    }
+    return *id;
+  }
+  NodeRecord n;
+  n.id = w_.AllocateId();
+  n.kind = NodeKind::kDataset;
+  n.ns = ns;
+  n.name = name;
+  n.flags = seen ? 0 : kFlagUnseen;
+  n.first_seen = n.updated = t_;
+  w_.PutName(key, n.id);
+  NodeId nid = n.id;
+  nodes_.emplace(nid, std::move(n));
+  dirty_nodes_.insert(nid);
+  return nid;
+}
+
+Result<NodeId> Application::ResolveField(NodeId dataset, const std::string& path, bool seen) {
+  std::string key = FieldNameKey(dataset, path);
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
+  if (id) {
+    TRIB_ASSIGN_OR_RETURN(NodeRecord * n, Node(*id));
+    if (seen && n->unseen()) {
+      n->flags &= ~kFlagUnseen;
+      Touch(n);
+    }
+    return *id;
+  }
+  NodeRecord n;
+  n.id = w_.AllocateId();
+  n.kind = NodeKind::kField;
+  n.dataset = dataset;
+  n.field = path;
+  n.flags = seen ? 0 : kFlagUnseen;
+  n.first_seen = n.updated = t_;
+  w_.PutName(key, n.id);
+  NodeId nid = n.id;
+  nodes_.emplace(nid, std::move(n));
+  dirty_nodes_.insert(nid);
+  return nid;
+}
+
+Status Application::ApplyRename(const DatasetRef& ref) {
+  const auto& prev = *ref.lifecycle->previous;
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> old_id,
+                        w_.FindName(DatasetNameKey(prev.ns, prev.name)));
+  if (!old_id) return Status::Ok();  // nothing known under the old name: a plain new dataset
+  std::string new_key = DatasetNameKey(ref.ns, ref.name);
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> new_id, w_.FindName(new_key));
+  if (new_id) return Status::Ok();  // both names known: kept apart (docs/ingest.md)
+  TRIB_ASSIGN_OR_RETURN(NodeRecord * n, Node(*old_id));
+  w_.PutName(new_key, n->id);
+  std::string alias = prev.ns + "\n" + prev.name;
+  if (std::find(n->aliases.begin(), n->aliases.end(), alias) == n->aliases.end()) {
+    n->aliases.push_back(alias);
+  }
+  n->ns = ref.ns;
+  n->name = ref.name;
+  Touch(n);
+  return Status::Ok();
+}
+
+Status Application::ApplySchema(NodeId dataset, const std::vector<SchemaField>& schema) {
+  std::vector<SchemaColumn> cols;
+  cols.reserve(schema.size());
+  for (const auto& f : schema) {
+    cols.push_back({f.path, f.type, f.description});
+    TRIB_ASSIGN_OR_RETURN(NodeId fid, ResolveField(dataset, f.path, true));
+    TRIB_ASSIGN_OR_RETURN(NodeRecord * fn, Node(fid));
+    if (fn->field_type != f.type && t_ >= fn->updated) {
+      fn->field_type = f.type;
+      Touch(fn);
+    }
+  }
+  Micros latest_time = 0;
+  TRIB_ASSIGN_OR_RETURN(auto latest, w_.LatestSchema(dataset, &latest_time));
+  if (!latest) {
+    w_.PutSchema(dataset, t_, cols);
+  } else if (*latest != cols && t_ > latest_time) {
+    w_.PutSchema(dataset, t_, cols);
+  }
+  return Status::Ok();
+}
+
+Result<NodeId> Application::ApplyDataset(const DatasetRef& ref) {
+  if (ref.lifecycle && ref.lifecycle->state == "RENAME" && ref.lifecycle->previous) {
+    TRIB_RETURN_IF_ERROR(ApplyRename(ref));
+  }
+  TRIB_ASSIGN_OR_RETURN(NodeId id, ResolveDataset(ref.ns, ref.name, true));
+  TRIB_ASSIGN_OR_RETURN(NodeRecord * n, Node(id));
+  if (ApplyFacets(ref.facets, t_, &n->facets)) Touch(n);
+  for (const auto& s : ref.symlinks) {
+    std::string key = DatasetNameKey(s.ns, s.name);
+    TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> other, w_.FindName(key));
+    if (other) continue;  // already a name of this or another dataset
+    w_.PutName(key, id);
+    n->aliases.push_back(s.ns + "\n" + s.name);
+    Touch(n);
+  }
+  if (ref.lifecycle) {
+    const std::string& state = ref.lifecycle->state;
+    if (state == "DROP" && t_ >= n->dropped_at) {
+      n->flags |= kFlagDropped;
+      n->dropped_at = t_;
+      Touch(n);
+    } else if ((state == "CREATE" || state == "OVERWRITE") && (n->flags & kFlagDropped) &&
+               t_ > n->dropped_at) {
+      n->flags &= ~kFlagDropped;
+      Touch(n);
+    }
+  }
+  if (ref.schema) TRIB_RETURN_IF_ERROR(ApplySchema(id, *ref.schema));
+  return id;
+}
+
+Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, Report* report) {
+  const ColumnLineage& cl = *ref.column_lineage;
+  InsertSorted(&report->lineage_datasets, dataset);
+  auto resolve_input = [&](const InputFieldRef& in) -> Result<NodeId> {
+    TRIB_ASSIGN_OR_RETURN(NodeId ds, ResolveDataset(in.ns, in.name, false));
+    return ResolveField(ds, in.field, false);
+  };
+  std::vector<NodeId> outputs;
+  for (const auto& f : cl.fields) {
+    TRIB_ASSIGN_OR_RETURN(NodeId out, ResolveField(dataset, f.output_field, false));
+    outputs.push_back(out);
+    for (const auto& in : f.inputs) {
+      TRIB_ASSIGN_OR_RETURN(NodeId src, resolve_input(in));
+      MergeTransforms(&report->column_edges[{src, out}], ToTransforms(in.transformations));
+    }
+  }
+  if (!cl.dataset_wide.empty()) {
+    // Dataset-wide inputs affect every output column: those named in the facet and those
+    // of the dataset's schema.
+    if (ref.schema) {
+      for (const auto& s : *ref.schema) {
+        TRIB_ASSIGN_OR_RETURN(NodeId out, ResolveField(dataset, s.path, true));
+        outputs.push_back(out);
+      }
+    } else {
+      TRIB_ASSIGN_OR_RETURN(auto latest, w_.LatestSchema(dataset));
+      if (latest) {
+        for (const auto& c : *latest) {
+          TRIB_ASSIGN_OR_RETURN(NodeId out, ResolveField(dataset, c.path, true));
+          outputs.push_back(out);
+        }
+      }
+    }
+    std::sort(outputs.begin(), outputs.end());
+    outputs.erase(std::unique(outputs.begin(), outputs.end()), outputs.end());
+    for (const auto& in : cl.dataset_wide) {
+      TRIB_ASSIGN_OR_RETURN(NodeId src, resolve_input(in));
+      auto ts = ToTransforms(in.transformations);
+      for (NodeId out : outputs) MergeTransforms(&report->column_edges[{src, out}], ts);
+    }
+  }
+  // A column edge implies its input dataset is read, even if `inputs` left it out.
+  for (const auto& [edge, _] : report->column_edges) {
+    TRIB_ASSIGN_OR_RETURN(NodeRecord * src, Node(edge.first));
+    if (src->dataset != dataset) InsertSorted(&report->inputs, src->dataset);
+  }
+  return Status::Ok();
+}
+
+Status Application::ApplyRunState(RunRecord* run) {
+  RunState next = StateOf(ev_.event_type);
+  if (run->last_event < t_) run->last_event = t_;
+  if (ev_.event_type == EventType::kStart && (run->started_at == 0 || t_ < run->started_at)) {
+    run->started_at = t_;
+  } else if (run->started_at == 0 || t_ < run->started_at) {
+    // Without a START, the earliest event stands in for the start.
+    if (ev_.event_type != EventType::kStart) run->started_at = t_;
+  }
+  if (next == RunState::kNew) return Status::Ok();
+  bool take;
+  if (run->state == RunState::kNew) {
+    take = true;
+  } else if (IsTerminal(run->state) && !IsTerminal(next)) {
+    take = false;
+  } else if (!IsTerminal(run->state) && IsTerminal(next)) {
+    take = true;
+  } else {
+    take = t_ >= run->state_time;
+  }
+  if (take) {
+    run->state = next;
+    run->state_time = t_;
+    if (IsTerminal(next)) run->ended_at = t_;
+  }
+  return Status::Ok();
+}
+
+Status Application::AddEdge(EdgeRecord e, Micros lineage_time) {
+  TRIB_ASSIGN_OR_RETURN(std::vector<EdgeRecord> existing, w_.EdgesBetween(e.from, e.kind, e.to));
+  const EdgeRecord* open = nullptr;
+  const EdgeRecord* covering = nullptr;
+  Micros next_start = kForever;
+  for (const auto& x : existing) {
+    if (x.job != e.job) continue;
+    if (x.current()) open = &x;
+    if (x.ValidAt(t_)) covering = &x;
+    if (x.first_seen > t_) next_start = std::min(next_start, x.first_seen);
+  }
+  if (t_ < lineage_time) {
+    // A late event from before the job's current lineage: record it as history only.
+    if (covering) return Status::Ok();
+    e.first_seen = t_;
+    e.retired = std::min(lineage_time, next_start);
+    if (e.retired > e.first_seen) w_.PutEdge(e);
+    return Status::Ok();
+  }
+  if (!open) {
+    if (covering) return Status::Ok();  // closed after t by a newer report
+    e.first_seen = t_;
+    e.retired = kForever;
+    w_.PutEdge(e);
+    return Status::Ok();
+  }
+  if (open->first_seen > t_) return Status::Ok();  // a newer report opened it
+  EdgeRecord updated = *open;
+  if (e.kind == EdgeKind::kDerive && open->transforms != e.transforms) {
+    if (open->last_run == e.last_run || open->first_seen == t_) {
+      updated.transforms = e.transforms;  // the same run told more
+    } else {
+      // Another run derives it differently: close the old interval, open a new one.
+      updated.retired = t_;
+      w_.PutEdge(updated);
+      e.first_seen = t_;
+      e.retired = kForever;
+      w_.PutEdge(e);
+      return Status::Ok();
+    }
+  }
+  if (e.last_run != kNoNode) updated.last_run = e.last_run;
+  if (updated.transforms != open->transforms || updated.last_run != open->last_run) {
+    w_.PutEdge(updated);
+  }
+  return Status::Ok();
+}
+
+Status Application::AddEdges(NodeId job, NodeId run, const Report& report, Micros lineage_time) {
+  if (job != kNoNode) {
+    for (NodeId in : report.inputs) {
+      EdgeRecord e;
+      e.from = in;
+      e.kind = EdgeKind::kRead;
+      e.to = job;
+      e.job = job;
+      e.last_run = run;
+      TRIB_RETURN_IF_ERROR(AddEdge(std::move(e), lineage_time));
+    }
+    for (NodeId out : report.outputs) {
+      EdgeRecord e;
+      e.from = job;
+      e.kind = EdgeKind::kWrite;
+      e.to = out;
+      e.job = job;
+      e.last_run = run;
+      TRIB_RETURN_IF_ERROR(AddEdge(std::move(e), lineage_time));
+    }
+  }
+  for (const auto& [pair, transforms] : report.column_edges) {
+    EdgeRecord e;
+    e.from = pair.first;
+    e.kind = EdgeKind::kDerive;
+    e.to = pair.second;
+    e.job = job;
+    e.last_run = run;
+    e.transforms = transforms;
+    TRIB_RETURN_IF_ERROR(AddEdge(std::move(e), lineage_time));
+  }
+  return Status::Ok();
+}
+
+Status Application::Retire(NodeId job, const Report& keep) {
+  auto retire = [&](EdgeRecord e) {
+    e.retired = t_;
+    w_.PutEdge(e);
+  };
+  TRIB_ASSIGN_OR_RETURN(auto reads, w_.Edges(job, EdgeKind::kRead, /*outgoing=*/false));
+  for (auto& e : reads) {
+    if (e.current() && e.first_seen < t_ && !ContainsSorted(keep.inputs, e.from)) retire(e);
+  }
+  TRIB_ASSIGN_OR_RETURN(auto writes, w_.Edges(job, EdgeKind::kWrite, /*outgoing=*/true));
+  std::vector<NodeId> written;
+  for (auto& e : writes) {
+    InsertSorted(&written, e.to);
+    if (e.current() && e.first_seen < t_ && !ContainsSorted(keep.outputs, e.to)) retire(e);
+  }
+  for (NodeId out : keep.outputs) InsertSorted(&written, out);
+  // Column edges of the job end in fields of datasets it writes or has written. Those
+  // into a dataset this run writes but gave no column lineage for are kept.
+  for (NodeId ds : written) {
+    bool dataset_dropped = !ContainsSorted(keep.outputs, ds);
+    bool reported = ContainsSorted(keep.lineage_datasets, ds);
+    if (!dataset_dropped && !reported) continue;
+    TRIB_ASSIGN_OR_RETURN(auto fields, w_.ScanNames(FieldPrefix(ds)));
+    for (const auto& [_, fid] : fields) {
+      TRIB_ASSIGN_OR_RETURN(auto derives, w_.Edges(fid, EdgeKind::kDerive, /*outgoing=*/false));
+      for (auto& e : derives) {
+        if (e.job != job || !e.current() || e.first_seen >= t_) continue;
+        if (!dataset_dropped && keep.column_edges.count({e.from, e.to})) continue;
+        retire(e);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status Application::RetireStatic(NodeId dataset, const Report& keep) {
+  TRIB_ASSIGN_OR_RETURN(auto fields, w_.ScanNames(FieldPrefix(dataset)));
+  for (const auto& [_, fid] : fields) {
+    TRIB_ASSIGN_OR_RETURN(auto derives, w_.Edges(fid, EdgeKind::kDerive, /*outgoing=*/false));
+    for (auto& e : derives) {
+      if (e.job != kNoNode || !e.current() || e.first_seen >= t_) continue;
+      if (keep.column_edges.count({e.from, e.to})) continue;
+      e.retired = t_;
+      w_.PutEdge(e);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Application::Flush() {
+  for (NodeId id : dirty_nodes_) w_.PutNode(nodes_.at(id));
+  for (NodeId id : dirty_runs_) w_.PutRun(runs_.at(id));
+  return Status::Ok();
+}
+
+Status Application::Run() {
+  if (ev_.kind == EventKind::kDataset) {
+    const DatasetRef& ref = *ev_.dataset;
+    TRIB_ASSIGN_OR_RETURN(NodeId ds, ApplyDataset(ref));
+    if (ref.column_lineage) {
+      Report report;
+      TRIB_RETURN_IF_ERROR(CollectColumnLineage(ds, ref, &report));
+      report.inputs.clear();  // no job: no dataset-level edges
+      TRIB_RETURN_IF_ERROR(AddEdges(kNoNode, kNoNode, report, 0));
+      TRIB_RETURN_IF_ERROR(RetireStatic(ds, report));
+    }
+    return Flush();
+  }
+
+  TRIB_ASSIGN_OR_RETURN(NodeId job_id, ResolveJob(ev_.job_ns, ev_.job_name, true));
+  {
+    TRIB_ASSIGN_OR_RETURN(NodeRecord * job, Node(job_id));
+    if (ApplyFacets(ev_.job_facets, t_, &job->facets)) Touch(job);
+  }
+
+  Report report;
+  for (const auto* list : {&ev_.inputs, &ev_.outputs}) {
+    for (const auto& ref : *list) {
+      TRIB_ASSIGN_OR_RETURN(NodeId ds, ApplyDataset(ref));
+      InsertSorted(list == &ev_.inputs ? &report.inputs : &report.outputs, ds);
+    }
+  }
+  for (const auto* list : {&ev_.inputs, &ev_.outputs}) {
+    for (const auto& ref : *list) {
+      if (!ref.column_lineage) continue;
+      TRIB_ASSIGN_OR_RETURN(NodeId ds, ResolveDataset(ref.ns, ref.name, true));
+      TRIB_RETURN_IF_ERROR(CollectColumnLineage(ds, ref, &report));
+    }
+  }
+
+  TRIB_ASSIGN_OR_RETURN(NodeRecord * job, Node(job_id));
+  Micros lineage_time = job->lineage_time;
+
+  if (ev_.kind == EventKind::kJob) {
+    // Declared (static) lineage of a job: it stands for the job's lineage as of t.
+    TRIB_RETURN_IF_ERROR(AddEdges(job_id, kNoNode, report, lineage_time));
+    bool has_lineage = !report.inputs.empty() || !report.outputs.empty();
+    if (has_lineage && t_ > lineage_time) {
+      TRIB_RETURN_IF_ERROR(Retire(job_id, report));
+      TRIB_ASSIGN_OR_RETURN(job, Node(job_id));
+      job->lineage_time = t_;
+      job->lineage_run = kNoNode;
+      Touch(job);
+    }
+    return Flush();
+  }
+
+  // RunEvent.
+  TRIB_ASSIGN_OR_RETURN(NodeId run_id, ResolveRun(ev_.run_id, job_id));
+  RunRecord* run = &runs_.at(run_id);
+  dirty_runs_.insert(run_id);
+  ApplyFacets(ev_.run_facets, t_, &run->facets);  // the run is written in any case
+  if (ev_.error_message && t_ >= run->state_time) run->error_message = *ev_.error_message;
+  TRIB_RETURN_IF_ERROR(ApplyRunState(run));
+  for (NodeId id : report.inputs) InsertSorted(&run->inputs, id);
+  for (NodeId id : report.outputs) InsertSorted(&run->outputs, id);
+  for (NodeId id : report.lineage_datasets) InsertSorted(&run->lineage_datasets, id);
+  {
+    std::map<std::pair<NodeId, NodeId>, std::vector<Transform>> merged;
+    for (auto& e : run->column_edges) merged[{e.from, e.to}] = std::move(e.transforms);
+    for (const auto& [pair, ts] : report.column_edges) MergeTransforms(&merged[pair], ts);
+    run->column_edges.clear();
+    for (auto& [pair, ts] : merged) run->column_edges.push_back({pair.first, pair.second, ts});
+  }
+
+  if (ev_.parent) {
+    const ParentRef& p = *ev_.parent;
+    TRIB_ASSIGN_OR_RETURN(NodeId parent_job, ResolveJob(p.job_ns, p.job_name, false));
+    TRIB_ASSIGN_OR_RETURN(NodeId parent_run, ResolveRun(p.run_id, parent_job));
+    run = &runs_.at(run_id);  // the map may have grown
+    run->parent_run = parent_run;
+    TRIB_ASSIGN_OR_RETURN(job, Node(job_id));
+    if (job->parent_job != parent_job && parent_job != job_id) {
+      job->parent_job = parent_job;
+      Touch(job);
+    }
+  }
+
+  // The run's full accumulated report, for edge transforms and retirement.
+  Report accumulated;
+  accumulated.inputs = run->inputs;
+  accumulated.outputs = run->outputs;
+  accumulated.lineage_datasets = run->lineage_datasets;
+  for (const auto& e : run->column_edges) accumulated.column_edges[{e.from, e.to}] = e.transforms;
+  // What this event reports, with the transforms the run has accumulated for it.
+  for (auto& [pair, ts] : report.column_edges) ts = accumulated.column_edges[pair];
+  TRIB_RETURN_IF_ERROR(AddEdges(job_id, run_id, report, lineage_time));
+
+  run = &runs_.at(run_id);
+  TRIB_ASSIGN_OR_RETURN(job, Node(job_id));
+  if (job->latest_run != run_id) {
+    bool newer = true;
+    if (job->latest_run != kNoNode) {
+      TRIB_ASSIGN_OR_RETURN(auto latest, w_.GetRun(job->latest_run));
+      if (runs_.count(job->latest_run)) latest = runs_.at(job->latest_run);
+      newer = !latest || latest->started_at <= run->started_at;
+    }
+    if (newer) {
+      job->latest_run = run_id;
+      Touch(job);
+    }
+  }
+  bool completes = ev_.event_type == EventType::kComplete && run->state == RunState::kCompleted;
+  bool has_lineage = !accumulated.inputs.empty() || !accumulated.outputs.empty();
+  if (completes && has_lineage && t_ > lineage_time) {
+    TRIB_RETURN_IF_ERROR(Retire(job_id, accumulated));
+    TRIB_ASSIGN_OR_RETURN(job, Node(job_id));
+    job->lineage_time = t_;
+    job->lineage_run = run_id;
+    Touch(job);
+  }
+  return Flush();
+}
+
+}  // namespace
+
+Result<ApplyOutcome> EventApplier::Apply(const ParsedEvent& event, std::string_view raw,
+                                         const std::string& canonical, StoreWriter& writer,
+                                         uint64_t seq) const {
+  ApplyOutcome outcome;
+  std::string digest = Sha256Raw(canonical);
+  TRIB_ASSIGN_OR_RETURN(std::optional<uint64_t> dup, writer.FindDigest(digest));
+  if (dup) {
+    outcome.seq = *dup;
+    outcome.duplicate = true;
+    return outcome;
+  }
+  outcome.seq = seq != 0 ? seq : writer.AppendEvent(raw);
+  writer.PutDigest(digest, outcome.seq);
+  Application app(event, writer);
+  TRIB_RETURN_IF_ERROR(app.Run());
+  return outcome;
+}
+
+}  // namespace tributary

@@ -1,0 +1,272 @@
+#include "store/graph_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <filesystem>
+
+#include "common/coding.h"
+#include "store/store_handles.h"
+#include "store/store_writer.h"
+
+namespace tributary {
+namespace {
+
+const char* const kColumnFamilyNames[kCfCount] = {
+    "default", "events", "event_digests", "nodes", "names",
+    "out_edges", "in_edges", "schemas", "runs", "meta",
+};
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return Status::Unavailable(what + ": " + s.ToString());
+  }
+  if (s.IsCorruption()) return Status::DataLoss(what + ": " + s.ToString());
+  return Status::Internal(what + ": " + s.ToString());
+}
+
+rocksdb::Slice AsSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+template <typename Fn>
+Status Scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, Fn fn) {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    TRIB_RETURN_IF_ERROR(fn(it->key().ToStringView(), it->value().ToStringView()));
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+}  // namespace
+
+GraphStore::GraphStore(StoreOptions options, std::unique_ptr<StoreHandles> handles)
+    : options_(std::move(options)), h_(std::move(handles)) {}
+
+GraphStore::~GraphStore() = default;
+
+Result<std::unique_ptr<GraphStore>> GraphStore::Open(const StoreOptions& options) {
+  if (options.path.empty()) return Status::InvalidArgument("store path is empty", "data");
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return Status::Unavailable("cannot create store directory " + options.path + ": " +
+                               ec.message());
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  db_options.keep_log_file_num = 2;
+
+  auto handles = std::make_unique<StoreHandles>();
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.cache_index_and_filter_blocks = true;
+  rocksdb::ColumnFamilyOptions& cfo = handles->cf_options;
+  cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cfo.compression = rocksdb::kLZ4Compression;
+  cfo.bottommost_compression = rocksdb::kZSTD;
+  cfo.write_buffer_size = 64 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < kCfCount; ++i) descriptors.emplace_back(kColumnFamilyNames[i], cfo);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options.path, descriptors, &handles->cf, &raw);
+  if (!s.ok()) return FromRocks(s, "opening store at " + options.path);
+  handles->db.reset(raw);
+
+  std::unique_ptr<GraphStore> store(new GraphStore(options, std::move(handles)));
+  TRIB_RETURN_IF_ERROR(store->LoadCounters());
+  return store;
+}
+
+Status GraphStore::LoadCounters() {
+  rocksdb::DB* db = h_->db.get();
+  std::string v;
+  rocksdb::Status s = db->Get({}, h_->cf[kCfMeta], "format_version", &v);
+  if (s.IsNotFound()) {
+    s = db->Put(rocksdb::WriteOptions(), h_->cf[kCfMeta], "format_version",
+                std::to_string(kFormatVersion));
+    return FromRocks(s, "writing format version");
+  }
+  TRIB_RETURN_IF_ERROR(FromRocks(s, "reading format version"));
+  if (v != std::to_string(kFormatVersion)) {
+    return Status::FailedPrecondition("store format version " + v + " is not supported (want " +
+                                      std::to_string(kFormatVersion) + ")");
+  }
+  for (auto [key, counter] : {std::pair{"next_id", &next_id_}, std::pair{"next_seq", &next_seq_}}) {
+    s = db->Get({}, h_->cf[kCfMeta], key, &v);
+    if (s.IsNotFound()) continue;
+    TRIB_RETURN_IF_ERROR(FromRocks(s, "reading counters"));
+    if (v.size() != 8) return Status::DataLoss(std::string("corrupt counter ") + key);
+    counter->store(DecodeFixed64BE(v.data()));
+  }
+  return Status::Ok();
+}
+
+std::unique_ptr<StoreWriter> GraphStore::NewWriter() {
+  return std::unique_ptr<StoreWriter>(new StoreWriter(*this));
+}
+
+Result<std::optional<NodeRecord>> GraphStore::GetNode(NodeId id) const {
+  std::string v;
+  rocksdb::Status s = h_->db->Get({}, h_->cf[kCfNodes], IdKey(id), &v);
+  if (s.IsNotFound()) return std::optional<NodeRecord>();
+  TRIB_RETURN_IF_ERROR(FromRocks(s, "reading node"));
+  NodeRecord n;
+  TRIB_RETURN_IF_ERROR(DecodeNode(v, &n));
+  return std::optional<NodeRecord>(std::move(n));
+}
+
+Result<std::optional<RunRecord>> GraphStore::GetRun(NodeId id) const {
+  std::string v;
+  rocksdb::Status s = h_->db->Get({}, h_->cf[kCfRuns], IdKey(id), &v);
+  if (s.IsNotFound()) return std::optional<RunRecord>();
+  TRIB_RETURN_IF_ERROR(FromRocks(s, "reading run"));
+  RunRecord r;
+  TRIB_RETURN_IF_ERROR(DecodeRun(v, &r));
+  return std::optional<RunRecord>(std::move(r));
+}
+
+Result<std::optional<NodeId>> GraphStore::FindName(const std::string& key) const {
+  std::string v;
+  rocksdb::Status s = h_->db->Get({}, h_->cf[kCfNames], key, &v);
+  if (s.IsNotFound()) return std::optional<NodeId>();
+  TRIB_RETURN_IF_ERROR(FromRocks(s, "reading name"));
+  if (v.size() != 8) return Status::DataLoss("corrupt name entry");
+  return std::optional<NodeId>(DecodeFixed64BE(v.data()));
+}
+
+Result<std::vector<std::pair<std::string, NodeId>>> GraphStore::ScanNames(
+    const std::string& prefix) const {
+  std::vector<std::pair<std::string, NodeId>> out;
+  TRIB_RETURN_IF_ERROR(Scan(h_->db.get(), h_->cf[kCfNames], prefix,
+                            [&](std::string_view k, std::string_view v) {
+                              if (v.size() != 8) return Status::DataLoss("corrupt name entry");
+                              out.emplace_back(std::string(k), DecodeFixed64BE(v.data()));
+                              return Status::Ok();
+                            }));
+  return out;
+}
+
+Result<std::vector<SchemaVersion>> GraphStore::SchemaVersions(NodeId dataset) const {
+  std::vector<SchemaVersion> out;
+  TRIB_RETURN_IF_ERROR(Scan(h_->db.get(), h_->cf[kCfSchemas], IdKey(dataset),
+                            [&](std::string_view k, std::string_view v) {
+                              SchemaVersion sv;
+                              sv.dataset = dataset;
+                              sv.time = DecodeTimeKey(k.data() + 8);
+                              TRIB_RETURN_IF_ERROR(DecodeSchema(v, &sv.columns));
+                              out.push_back(std::move(sv));
+                              return Status::Ok();
+                            }));
+  return out;
+}
+
+Result<std::optional<std::string>> GraphStore::GetEvent(uint64_t seq) const {
+  std::string v;
+  rocksdb::Status s = h_->db->Get({}, h_->cf[kCfEvents], IdKey(seq), &v);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  TRIB_RETURN_IF_ERROR(FromRocks(s, "reading event"));
+  return std::optional<std::string>(std::move(v));
+}
+
+Status GraphStore::ForEachEvent(
+    const std::function<Status(uint64_t, std::string_view)>& fn) const {
+  return Scan(h_->db.get(), h_->cf[kCfEvents], "", [&](std::string_view k, std::string_view v) {
+    if (k.size() != 8) return Status::DataLoss("corrupt event key");
+    return fn(DecodeFixed64BE(k.data()), v);
+  });
+}
+
+Status GraphStore::ForEachNode(const std::function<Status(const NodeRecord&)>& fn) const {
+  return Scan(h_->db.get(), h_->cf[kCfNodes], "", [&](std::string_view, std::string_view v) {
+    NodeRecord n;
+    TRIB_RETURN_IF_ERROR(DecodeNode(v, &n));
+    return fn(n);
+  });
+}
+
+Status GraphStore::ForEachRun(const std::function<Status(const RunRecord&)>& fn) const {
+  return Scan(h_->db.get(), h_->cf[kCfRuns], "", [&](std::string_view, std::string_view v) {
+    RunRecord r;
+    TRIB_RETURN_IF_ERROR(DecodeRun(v, &r));
+    return fn(r);
+  });
+}
+
+Status GraphStore::ForEachEdge(const std::function<Status(const EdgeRecord&)>& fn) const {
+  return Scan(h_->db.get(), h_->cf[kCfOutEdges], "", [&](std::string_view k, std::string_view v) {
+    if (k.size() != 33) return Status::DataLoss("corrupt edge key");
+    EdgeRecord e;
+    DecodeOutEdgeKey(k, &e);
+    TRIB_RETURN_IF_ERROR(DecodeEdgeValue(v, &e));
+    return fn(e);
+  });
+}
+
+Status GraphStore::ResetDerived() {
+  rocksdb::DB* db = h_->db.get();
+  for (int cf = kCfEventDigests; cf < kCfCount; ++cf) {
+    if (cf == kCfMeta) continue;
+    rocksdb::ColumnFamilyHandle* old = h_->cf[cf];
+    TRIB_RETURN_IF_ERROR(FromRocks(db->DropColumnFamily(old), "dropping column family"));
+    TRIB_RETURN_IF_ERROR(FromRocks(db->DestroyColumnFamilyHandle(old), "dropping column family"));
+    h_->cf[cf] = nullptr;
+    TRIB_RETURN_IF_ERROR(FromRocks(db->CreateColumnFamily(h_->cf_options, kColumnFamilyNames[cf], &h_->cf[cf]),
+                                   "creating column family"));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  TRIB_RETURN_IF_ERROR(FromRocks(db->Delete(wo, h_->cf[kCfMeta], "next_id"), "resetting ids"));
+  next_id_ = 1;
+  return Status::Ok();
+}
+
+Result<std::string> GraphStore::DumpDerived() const {
+  std::string out;
+  for (int cf = kCfEventDigests; cf < kCfCount; ++cf) {
+    out += std::string("[") + kColumnFamilyNames[cf] + "]\n";
+    TRIB_RETURN_IF_ERROR(Scan(h_->db.get(), h_->cf[cf], "", [&](std::string_view k,
+                                                                 std::string_view v) {
+      out += Sha256Hex(k).substr(0, 16) + " " + Sha256Hex(v).substr(0, 16) + "\n";
+      return Status::Ok();
+    }));
+  }
+  return out;
+}
+
+Status GraphStore::Commit(StoreWriter& writer, GraphDelta* delta) {
+  if (writer.empty()) {
+    writer.Clear();
+    return Status::Ok();
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  std::string v;
+  PutFixed64BE(&v, writer.next_id_);
+  writer.w_->batch.Put(h_->cf[kCfMeta], "next_id", v);
+  v.clear();
+  PutFixed64BE(&v, writer.next_seq_);
+  writer.w_->batch.Put(h_->cf[kCfMeta], "next_seq", v);
+  rocksdb::Status s = h_->db->Write(wo, writer.w_->batch.GetWriteBatch());
+  if (!s.ok()) {
+    // Nothing of the batch is visible; the writer's pending state is dropped with it.
+    writer.next_id_ = next_id_.load();
+    writer.next_seq_ = next_seq_.load();
+    writer.Clear();
+    return FromRocks(s, "committing");
+  }
+  next_id_ = writer.next_id_;
+  next_seq_ = writer.next_seq_;
+  if (delta) *delta = std::move(writer.delta_);
+  writer.Clear();
+  return Status::Ok();
+}
+
+}  // namespace tributary

@@ -1,0 +1,378 @@
+#include "store/model.h"
+
+#include "common/coding.h"
+
+namespace tributary {
+namespace {
+
+// Value encodings start with a version byte so that a record can grow fields later.
+constexpr uint8_t kRecordVersion = 1;
+
+// Name-index key prefixes (one byte, then the kind's own key).
+constexpr char kNameDataset = 'd';
+constexpr char kNameJob = 'j';
+constexpr char kNameField = 'f';
+constexpr char kNameRun = 'r';
+
+void PutFacets(std::string* dst, const std::vector<FacetRecord>& facets) {
+  PutVarint64(dst, facets.size());
+  for (const auto& f : facets) {
+    PutLengthPrefixed(dst, f.name);
+    PutLengthPrefixed(dst, f.json);
+    PutVarsint64(dst, f.time);
+  }
+}
+
+bool GetFacets(Decoder* d, std::vector<FacetRecord>* facets) {
+  uint64_t n;
+  if (!d->GetVarint64(&n) || n > d->rest().size()) return false;
+  facets->resize(n);
+  for (auto& f : *facets) {
+    if (!d->GetLengthPrefixed(&f.name) || !d->GetLengthPrefixed(&f.json) ||
+        !d->GetVarsint64(&f.time)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void PutTransforms(std::string* dst, const std::vector<Transform>& ts) {
+  PutVarint64(dst, ts.size());
+  for (const auto& t : ts) {
+    PutLengthPrefixed(dst, t.type);
+    PutLengthPrefixed(dst, t.subtype);
+    PutLengthPrefixed(dst, t.description);
+    dst->push_back(t.masking ? 1 : 0);
+  }
+}
+
+bool GetTransforms(Decoder* d, std::vector<Transform>* ts) {
+  uint64_t n;
+  if (!d->GetVarint64(&n) || n > d->rest().size()) return false;
+  ts->resize(n);
+  for (auto& t : *ts) {
+    uint8_t m;
+    if (!d->GetLengthPrefixed(&t.type) || !d->GetLengthPrefixed(&t.subtype) ||
+        !d->GetLengthPrefixed(&t.description) || !d->GetByte(&m)) {
+      return false;
+    }
+    t.masking = m != 0;
+  }
+  return true;
+}
+
+void PutIds(std::string* dst, const std::vector<NodeId>& ids) {
+  PutVarint64(dst, ids.size());
+  for (NodeId id : ids) PutVarint64(dst, id);
+}
+
+bool GetIds(Decoder* d, std::vector<NodeId>* ids) {
+  uint64_t n;
+  if (!d->GetVarint64(&n) || n > d->rest().size()) return false;
+  ids->resize(n);
+  for (auto& id : *ids) {
+    if (!d->GetVarint64(&id)) return false;
+  }
+  return true;
+}
+
+bool GetU32(Decoder* d, uint32_t* v) {
+  uint64_t u;
+  if (!d->GetVarint64(&u)) return false;
+  *v = static_cast<uint32_t>(u);
+  return true;
+}
+
+Status Corrupt(const char* what) { return Status::DataLoss(std::string("corrupt ") + what); }
+
+void PutEdgeKey(std::string* k, NodeId a, EdgeKind kind, NodeId b, NodeId job, Micros first) {
+  k->reserve(33);
+  PutFixed64BE(k, a);
+  k->push_back(static_cast<char>(kind));
+  PutFixed64BE(k, b);
+  PutFixed64BE(k, job);
+  PutTimeKey(k, first);
+}
+
+}  // namespace
+
+const char* NodeKindName(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::kDataset:
+      return "dataset";
+    case NodeKind::kJob:
+      return "job";
+    case NodeKind::kRun:
+      return "run";
+    case NodeKind::kField:
+      return "field";
+  }
+  return "unknown";
+}
+
+const char* EdgeKindName(EdgeKind kind) {
+  switch (kind) {
+    case EdgeKind::kRead:
+      return "read";
+    case EdgeKind::kWrite:
+      return "write";
+    case EdgeKind::kDerive:
+      return "column";
+  }
+  return "unknown";
+}
+
+const char* RunStateName(RunState state) {
+  switch (state) {
+    case RunState::kNew:
+      return "NEW";
+    case RunState::kRunning:
+      return "RUNNING";
+    case RunState::kCompleted:
+      return "COMPLETED";
+    case RunState::kFailed:
+      return "FAILED";
+    case RunState::kAborted:
+      return "ABORTED";
+  }
+  return "UNKNOWN";
+}
+
+std::string EncodeNode(const NodeRecord& n) {
+  std::string v;
+  v.push_back(static_cast<char>(kRecordVersion));
+  v.push_back(static_cast<char>(n.kind));
+  PutVarint64(&v, n.id);
+  PutLengthPrefixed(&v, n.ns);
+  PutLengthPrefixed(&v, n.name);
+  PutLengthPrefixed(&v, n.field);
+  PutVarint64(&v, n.dataset);
+  PutVarint64(&v, n.flags);
+  PutVarsint64(&v, n.first_seen);
+  PutVarsint64(&v, n.updated);
+  PutVarsint64(&v, n.dropped_at);
+  PutLengthPrefixed(&v, n.field_type);
+  PutFacets(&v, n.facets);
+  PutVarint64(&v, n.aliases.size());
+  for (const auto& a : n.aliases) PutLengthPrefixed(&v, a);
+  PutVarint64(&v, n.parent_job);
+  PutVarint64(&v, n.latest_run);
+  PutVarint64(&v, n.lineage_run);
+  PutVarsint64(&v, n.lineage_time);
+  return v;
+}
+
+Status DecodeNode(std::string_view in, NodeRecord* n) {
+  Decoder d(in);
+  uint8_t version, kind;
+  uint64_t naliases;
+  if (!d.GetByte(&version) || version != kRecordVersion || !d.GetByte(&kind) ||
+      !d.GetVarint64(&n->id) || !d.GetLengthPrefixed(&n->ns) || !d.GetLengthPrefixed(&n->name) ||
+      !d.GetLengthPrefixed(&n->field) || !d.GetVarint64(&n->dataset) || !GetU32(&d, &n->flags) ||
+      !d.GetVarsint64(&n->first_seen) || !d.GetVarsint64(&n->updated) ||
+      !d.GetVarsint64(&n->dropped_at) || !d.GetLengthPrefixed(&n->field_type) ||
+      !GetFacets(&d, &n->facets) || !d.GetVarint64(&naliases) || naliases > in.size()) {
+    return Corrupt("node record");
+  }
+  n->kind = static_cast<NodeKind>(kind);
+  n->aliases.resize(naliases);
+  for (auto& a : n->aliases) {
+    if (!d.GetLengthPrefixed(&a)) return Corrupt("node record");
+  }
+  if (!d.GetVarint64(&n->parent_job) || !d.GetVarint64(&n->latest_run) ||
+      !d.GetVarint64(&n->lineage_run) || !d.GetVarsint64(&n->lineage_time)) {
+    return Corrupt("node record");
+  }
+  return Status::Ok();
+}
+
+std::string EncodeRun(const RunRecord& r) {
+  std::string v;
+  v.push_back(static_cast<char>(kRecordVersion));
+  PutVarint64(&v, r.id);
+  PutLengthPrefixed(&v, r.run_id);
+  PutVarint64(&v, r.job);
+  v.push_back(static_cast<char>(r.state));
+  PutVarsint64(&v, r.state_time);
+  PutVarsint64(&v, r.started_at);
+  PutVarsint64(&v, r.ended_at);
+  PutVarsint64(&v, r.last_event);
+  PutVarint64(&v, r.parent_run);
+  PutLengthPrefixed(&v, r.error_message);
+  PutFacets(&v, r.facets);
+  PutIds(&v, r.inputs);
+  PutIds(&v, r.outputs);
+  PutVarint64(&v, r.column_edges.size());
+  for (const auto& e : r.column_edges) {
+    PutVarint64(&v, e.from);
+    PutVarint64(&v, e.to);
+    PutTransforms(&v, e.transforms);
+  }
+  PutIds(&v, r.lineage_datasets);
+  return v;
+}
+
+Status DecodeRun(std::string_view in, RunRecord* r) {
+  Decoder d(in);
+  uint8_t version, state;
+  uint64_t nedges;
+  if (!d.GetByte(&version) || version != kRecordVersion || !d.GetVarint64(&r->id) ||
+      !d.GetLengthPrefixed(&r->run_id) || !d.GetVarint64(&r->job) || !d.GetByte(&state) ||
+      !d.GetVarsint64(&r->state_time) || !d.GetVarsint64(&r->started_at) ||
+      !d.GetVarsint64(&r->ended_at) || !d.GetVarsint64(&r->last_event) ||
+      !d.GetVarint64(&r->parent_run) || !d.GetLengthPrefixed(&r->error_message) ||
+      !GetFacets(&d, &r->facets) || !GetIds(&d, &r->inputs) || !GetIds(&d, &r->outputs) ||
+      !d.GetVarint64(&nedges) || nedges > in.size()) {
+    return Corrupt("run record");
+  }
+  r->state = static_cast<RunState>(state);
+  r->column_edges.resize(nedges);
+  for (auto& e : r->column_edges) {
+    if (!d.GetVarint64(&e.from) || !d.GetVarint64(&e.to) || !GetTransforms(&d, &e.transforms)) {
+      return Corrupt("run record");
+    }
+  }
+  if (!GetIds(&d, &r->lineage_datasets)) return Corrupt("run record");
+  return Status::Ok();
+}
+
+std::string EncodeEdgeValue(const EdgeRecord& e) {
+  std::string v;
+  v.push_back(static_cast<char>(kRecordVersion));
+  PutVarsint64(&v, e.retired);
+  PutVarint64(&v, e.last_run);
+  PutTransforms(&v, e.transforms);
+  return v;
+}
+
+Status DecodeEdgeValue(std::string_view in, EdgeRecord* e) {
+  Decoder d(in);
+  uint8_t version;
+  if (!d.GetByte(&version) || version != kRecordVersion || !d.GetVarsint64(&e->retired) ||
+      !d.GetVarint64(&e->last_run) || !GetTransforms(&d, &e->transforms)) {
+    return Corrupt("edge record");
+  }
+  return Status::Ok();
+}
+
+std::string EncodeSchema(const std::vector<SchemaColumn>& cols) {
+  std::string v;
+  v.push_back(static_cast<char>(kRecordVersion));
+  PutVarint64(&v, cols.size());
+  for (const auto& c : cols) {
+    PutLengthPrefixed(&v, c.path);
+    PutLengthPrefixed(&v, c.type);
+    PutLengthPrefixed(&v, c.description);
+  }
+  return v;
+}
+
+Status DecodeSchema(std::string_view in, std::vector<SchemaColumn>* cols) {
+  Decoder d(in);
+  uint8_t version;
+  uint64_t n;
+  if (!d.GetByte(&version) || version != kRecordVersion || !d.GetVarint64(&n) || n > in.size()) {
+    return Corrupt("schema record");
+  }
+  cols->resize(n);
+  for (auto& c : *cols) {
+    if (!d.GetLengthPrefixed(&c.path) || !d.GetLengthPrefixed(&c.type) ||
+        !d.GetLengthPrefixed(&c.description)) {
+      return Corrupt("schema record");
+    }
+  }
+  return Status::Ok();
+}
+
+std::string DatasetNameKey(std::string_view ns, std::string_view name) {
+  std::string k(1, kNameDataset);
+  PutLengthPrefixed(&k, ns);
+  k.append(name);
+  return k;
+}
+
+std::string JobNameKey(std::string_view ns, std::string_view name) {
+  std::string k(1, kNameJob);
+  PutLengthPrefixed(&k, ns);
+  k.append(name);
+  return k;
+}
+
+std::string FieldPrefix(NodeId dataset) {
+  std::string k(1, kNameField);
+  PutFixed64BE(&k, dataset);
+  return k;
+}
+
+std::string FieldNameKey(NodeId dataset, std::string_view path) {
+  std::string k = FieldPrefix(dataset);
+  k.append(path);
+  return k;
+}
+
+std::string RunIdPrefix(std::string_view run_id) {
+  std::string k(1, kNameRun);
+  PutLengthPrefixed(&k, run_id);
+  return k;
+}
+
+std::string RunNameKey(std::string_view run_id, std::string_view job_ns,
+                       std::string_view job_name) {
+  std::string k = RunIdPrefix(run_id);
+  PutLengthPrefixed(&k, job_ns);
+  k.append(job_name);
+  return k;
+}
+
+std::string OutEdgeKey(const EdgeRecord& e) {
+  std::string k;
+  PutEdgeKey(&k, e.from, e.kind, e.to, e.job, e.first_seen);
+  return k;
+}
+
+std::string InEdgeKey(const EdgeRecord& e) {
+  std::string k;
+  PutEdgeKey(&k, e.to, e.kind, e.from, e.job, e.first_seen);
+  return k;
+}
+
+void DecodeOutEdgeKey(std::string_view key, EdgeRecord* e) {
+  e->from = DecodeFixed64BE(key.data());
+  e->kind = static_cast<EdgeKind>(key[8]);
+  e->to = DecodeFixed64BE(key.data() + 9);
+  e->job = DecodeFixed64BE(key.data() + 17);
+  e->first_seen = DecodeTimeKey(key.data() + 25);
+}
+
+void DecodeInEdgeKey(std::string_view key, EdgeRecord* e) {
+  DecodeOutEdgeKey(key, e);
+  std::swap(e->from, e->to);
+}
+
+std::string EdgePrefix(NodeId node, EdgeKind kind) {
+  std::string k;
+  PutFixed64BE(&k, node);
+  k.push_back(static_cast<char>(kind));
+  return k;
+}
+
+std::string EdgePrefix(NodeId node, EdgeKind kind, NodeId other) {
+  std::string k = EdgePrefix(node, kind);
+  PutFixed64BE(&k, other);
+  return k;
+}
+
+std::string IdKey(NodeId id) {
+  std::string k;
+  PutFixed64BE(&k, id);
+  return k;
+}
+
+std::string SchemaKey(NodeId dataset, Micros time) {
+  std::string k;
+  PutFixed64BE(&k, dataset);
+  PutTimeKey(&k, time);
+  return k;
+}
+
+}  // namespace tributary

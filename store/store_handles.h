@@ -1,0 +1,46 @@
+// Internal to store/: the RocksDB handles shared by GraphStore and StoreWriter.
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+
+#include <memory>
+#include <vector>
+
+namespace tributary {
+
+enum ColumnFamily : int {
+  kCfDefault = 0,
+  kCfEvents,
+  kCfEventDigests,
+  kCfNodes,
+  kCfNames,
+  kCfOutEdges,
+  kCfInEdges,
+  kCfSchemas,
+  kCfRuns,
+  kCfMeta,
+  kCfCount,
+};
+
+struct StoreHandles {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> cf;  // owned; destroyed before db
+  rocksdb::ColumnFamilyOptions cf_options;
+
+  ~StoreHandles() {
+    for (auto* h : cf) {
+      if (h && db) db->DestroyColumnFamilyHandle(h);
+    }
+    cf.clear();
+    if (db) db->Close();
+  }
+};
+
+// The pending writes of a StoreWriter.
+struct WriterState {
+  WriterState() : batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
+  rocksdb::WriteBatchWithIndex batch;
+};
+
+}  // namespace tributary
