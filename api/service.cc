@@ -206,10 +206,8 @@ ApiResponse Service::PostBatch(std::string_view body, bool ndjson) {
 }
 
 ApiResponse Service::Closure(const Params& params) {
-  Result<NodeRef> ref = ResolveNodeRef(*store_, params);
-  if (!ref.ok()) return ErrorResponse(ref.status());
+  // Parameters are checked before the node is looked up, so a bad one is always a 400.
   ClosureQuery q;
-  q.root = ref->id;
   auto dir = params.find("direction");
   std::string direction = dir == params.end() || dir->second.empty() ? "downstream" : dir->second;
   if (direction == "upstream") {
@@ -226,10 +224,10 @@ ApiResponse Service::Closure(const Params& params) {
   if (!depth.ok()) return ErrorResponse(depth.status());
   q.depth = *depth;
   auto lvl = params.find("level");
-  std::string level = lvl == params.end() || lvl->second.empty()
-                          ? (ref->kind == NodeKind::kField ? "column" : "dataset")
-                          : lvl->second;
-  if (level == "column") {
+  std::string level = lvl == params.end() ? "" : lvl->second;
+  if (level.empty()) {
+    q.level = Level::kDataset;  // settled below, by the root's kind
+  } else if (level == "column") {
     q.level = Level::kColumn;
   } else if (level == "dataset") {
     q.level = Level::kDataset;
@@ -243,6 +241,14 @@ ApiResponse Service::Closure(const Params& params) {
   Result<std::optional<Micros>> as_of = ParseTimeParam(params, "as_of");
   if (!as_of.ok()) return ErrorResponse(as_of.status());
   q.as_of = *as_of;
+
+  Result<NodeRef> ref = ResolveNodeRef(*store_, params);
+  if (!ref.ok()) return ErrorResponse(ref.status());
+  q.root = ref->id;
+  if (level.empty()) {
+    level = ref->kind == NodeKind::kField ? "column" : "dataset";
+    q.level = ref->kind == NodeKind::kField ? Level::kColumn : Level::kDataset;
+  }
 
   GraphReader reader = graph_->Read();
   if (!reader.node(q.root).present) {

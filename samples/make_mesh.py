@@ -255,7 +255,7 @@ CAMPAIGN_FIELDS = [col("report_date", "DATE"), col("campaign_id", "STRING"), col
                    col("spend_usd", "NUMERIC"), col("clicks", "INT64"), col("sessions", "INT64"),
                    col("conversions", "INT64"), col("cost_per_conversion", "NUMERIC")]
 dataset("campaign_perf", BIGQUERY, "acme-marketing.reporting.campaign_perf", "marketing", "mart",
-        "Campaign performance per day (old name, renamed on 2024-03-06).", CAMPAIGN_FIELDS)
+        "Campaign performance per day and campaign.", CAMPAIGN_FIELDS)
 dataset("campaign_perf_daily", BIGQUERY, "acme-marketing.reporting.campaign_performance_daily",
         "marketing", "mart", "Campaign performance per day.", CAMPAIGN_FIELDS)
 dataset("dash_campaign", LOOKER, "dashboards/marketing_campaign_performance", "marketing", "dashboard",
@@ -303,7 +303,7 @@ dataset("ar_aging", S3_LAKE, "warehouse/billing/ar_aging", "billing", "mart",
          col("overdue_rank", "integer")],
         symlinks=glue("billing", "ar_aging"))
 dataset("invoices_backup", S3_LAKE, "warehouse/billing/invoices_v1_backup", "billing", "staging",
-        "One-off backup of stg_invoices before the v2 migration (dropped 2024-03-08).",
+        "One-off backup of stg_invoices taken before the invoice model migration.",
         STG_INVOICES_FIELDS, symlinks=glue("billing", "invoices_v1_backup"))
 dataset("dash_finance", LOOKER, "dashboards/finance_revenue", "billing", "dashboard",
         "Looker dashboard: revenue, collections and overdue receivables.",

@@ -1,1 +1,183 @@
+#include "store/graph_store.h"
+
 #include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "store/store_writer.h"
+
+namespace tributary {
+namespace {
+
+class GraphStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("trib_store_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<GraphStore> Open() {
+    StoreOptions o;
+    o.path = dir_.string();
+    o.sync = false;
+    auto s = GraphStore::Open(o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return std::move(s).value();
+  }
+
+  std::filesystem::path dir_;
+};
+
+NodeRecord Dataset(NodeId id, const std::string& name) {
+  NodeRecord n;
+  n.id = id;
+  n.kind = NodeKind::kDataset;
+  n.ns = "ns";
+  n.name = name;
+  n.facets = {{"schema", "{\"fields\":[]}", 5}};
+  n.aliases = {"other\nalias"};
+  return n;
+}
+
+TEST_F(GraphStoreTest, WriterReadsItsOwnPendingWrites) {
+  auto store = Open();
+  auto w = store->NewWriter();
+  NodeId id = w->AllocateId();
+  EXPECT_EQ(id, 1u);
+  w->PutName(DatasetNameKey("ns", "a"), id);
+  w->PutNode(Dataset(id, "a"));
+  auto found = w->FindName(DatasetNameKey("ns", "a"));
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, id);
+  // Not committed: invisible to committed reads.
+  EXPECT_FALSE(store->FindName(DatasetNameKey("ns", "a"))->has_value());
+  GraphDelta delta;
+  ASSERT_TRUE(store->Commit(*w, &delta).ok());
+  EXPECT_EQ(delta.nodes.size(), 1u);
+  auto node = store->GetNode(id);
+  ASSERT_TRUE(node.ok() && node->has_value());
+  EXPECT_EQ((*node)->name, "a");
+  EXPECT_EQ((*node)->facets.size(), 1u);
+  EXPECT_EQ((*node)->aliases, std::vector<std::string>{"other\nalias"});
+}
+
+TEST_F(GraphStoreTest, RollbackUndoesOnlyWritesSinceTheSavePoint) {
+  auto store = Open();
+  auto w = store->NewWriter();
+  w->SetSavePoint();
+  uint64_t seq1 = w->AppendEvent("first");
+  w->PopSavePoint();
+  w->SetSavePoint();
+  uint64_t seq2 = w->AppendEvent("second");
+  NodeId id = w->AllocateId();
+  w->PutNode(Dataset(id, "x"));
+  ASSERT_TRUE(w->RollbackToSavePoint().ok());
+  EXPECT_TRUE(w->delta().nodes.empty());
+  ASSERT_TRUE(store->Commit(*w).ok());
+  EXPECT_EQ(seq1, 1u);
+  EXPECT_EQ(seq2, 2u);
+  EXPECT_EQ(store->event_count(), 1u);
+  EXPECT_EQ(**store->GetEvent(1), "first");
+  EXPECT_FALSE(store->GetEvent(2)->has_value());
+  EXPECT_FALSE(store->GetNode(id)->has_value());
+}
+
+TEST_F(GraphStoreTest, EdgesAreIndexedBothWays) {
+  auto store = Open();
+  auto w = store->NewWriter();
+  EdgeRecord e;
+  e.from = 10;
+  e.kind = EdgeKind::kDerive;
+  e.to = 20;
+  e.job = 5;
+  e.first_seen = 100;
+  e.transforms = {{"DIRECT", "IDENTITY", "", false}};
+  w->PutEdge(e);
+  ASSERT_TRUE(store->Commit(*w).ok());
+  auto out = w->Edges(10, EdgeKind::kDerive, true);
+  auto in = w->Edges(20, EdgeKind::kDerive, false);
+  ASSERT_TRUE(out.ok() && in.ok());
+  ASSERT_EQ(out->size(), 1u);
+  ASSERT_EQ(in->size(), 1u);
+  EXPECT_EQ((*in)[0].from, 10u);
+  EXPECT_EQ((*in)[0].transforms, e.transforms);
+  EXPECT_TRUE((*in)[0].current());
+  e.retired = 200;
+  w->PutEdge(e);
+  ASSERT_TRUE(store->Commit(*w).ok());
+  auto between = w->EdgesBetween(10, EdgeKind::kDerive, 20);
+  ASSERT_EQ(between->size(), 1u);
+  EXPECT_EQ((*between)[0].retired, 200);
+}
+
+TEST_F(GraphStoreTest, CountersAndRecordsSurviveReopen) {
+  {
+    auto store = Open();
+    auto w = store->NewWriter();
+    w->AppendEvent("e1");
+    NodeId id = w->AllocateId();
+    w->PutNode(Dataset(id, "kept"));
+    w->PutSchema(id, 7, {{"a", "int", ""}});
+    ASSERT_TRUE(store->Commit(*w).ok());
+  }
+  auto store = Open();
+  EXPECT_EQ(store->event_count(), 1u);
+  auto w = store->NewWriter();
+  EXPECT_EQ(w->AllocateId(), 2u);  // ids are never reused
+  Micros t = 0;
+  auto schema = w->LatestSchema(1, &t);
+  ASSERT_TRUE(schema.ok() && schema->has_value());
+  EXPECT_EQ(t, 7);
+  EXPECT_EQ((*schema)->at(0).path, "a");
+}
+
+TEST_F(GraphStoreTest, ResetDerivedKeepsOnlyTheEventLog) {
+  auto store = Open();
+  auto w = store->NewWriter();
+  w->AppendEvent("e1");
+  w->PutNode(Dataset(w->AllocateId(), "gone"));
+  ASSERT_TRUE(store->Commit(*w).ok());
+  w.reset();
+  ASSERT_TRUE(store->ResetDerived().ok());
+  EXPECT_FALSE(store->GetNode(1)->has_value());
+  EXPECT_EQ(store->event_count(), 1u);
+  EXPECT_EQ(**store->GetEvent(1), "e1");
+}
+
+TEST_F(GraphStoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
+  auto store = Open();
+  StoreOptions o;
+  o.path = dir_.string();
+  auto again = GraphStore::Open(o);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(ModelTest, RecordsRoundTrip) {
+  RunRecord r;
+  r.id = 3;
+  r.run_id = "abc";
+  r.job = 2;
+  r.state = RunState::kFailed;
+  r.state_time = -4;
+  r.error_message = "boom";
+  r.inputs = {5, 6};
+  r.column_edges = {{5, 9, {{"INDIRECT", "FILTER", "where", true}}}};
+  r.lineage_datasets = {7};
+  RunRecord back;
+  ASSERT_TRUE(DecodeRun(EncodeRun(r), &back).ok());
+  EXPECT_EQ(back.run_id, "abc");
+  EXPECT_EQ(back.state, RunState::kFailed);
+  EXPECT_EQ(back.state_time, -4);
+  EXPECT_EQ(back.column_edges[0].transforms[0].subtype, "FILTER");
+  EXPECT_EQ(back.lineage_datasets, std::vector<NodeId>{7});
+  NodeRecord n;
+  EXPECT_EQ(DecodeNode(EncodeRun(r).substr(0, 5), &n).code(), StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace tributary
