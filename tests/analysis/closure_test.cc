@@ -1,1 +1,185 @@
+#include "analysis/closure.h"
+
 #include <gtest/gtest.h>
+
+#include <map>
+
+#include "tests/test_util.h"
+
+namespace tributary {
+namespace {
+
+using testing::Ds;
+using testing::RunEvent;
+using testing::TestStore;
+
+const char* kRun1 = "01890000-0000-7000-8000-000000000001";
+const char* kRun2 = "01890000-0000-7000-8000-000000000002";
+const char* kRun3 = "01890000-0000-7000-8000-000000000003";
+const char* kRun4 = "01890000-0000-7000-8000-000000000004";
+
+// Distances by node id.
+std::map<NodeId, int> Distances(const ClosureResult& r) {
+  std::map<NodeId, int> out;
+  for (const auto& n : r.nodes) {
+    EXPECT_FALSE(out.count(n.id)) << "node " << n.id << " reported twice";
+    out[n.id] = n.distance;
+  }
+  return out;
+}
+
+class ClosureTest : public ::testing::Test {
+ protected:
+  ClosureResult Run(ClosureQuery q) {
+    auto g = LineageGraph::Load(s_.store());
+    EXPECT_TRUE(g.ok());
+    graph_ = std::move(g).value();
+    GraphReader reader = graph_->Read();
+    auto r = ComputeClosure(reader, q);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ClosureResult{};
+  }
+
+  TestStore s_;
+  std::unique_ptr<LineageGraph> graph_;
+};
+
+TEST_F(ClosureTest, DatasetLevelIsDirectedNotANeighbourhood) {
+  // a -> j1 -> b; c -> j1 (a sibling input); b -> j2 -> d.
+  s_.MustIngest(RunEvent("j1", kRun1, "COMPLETE", "2024-01-01T00:00:00Z",
+                         {{.name = "a"}, {.name = "c"}}, {{.name = "b"}}));
+  s_.MustIngest(
+      RunEvent("j2", kRun2, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "b"}}, {{.name = "d"}}));
+  auto d = Distances(Run({.root = s_.Dataset("a")}));
+  EXPECT_EQ(d.size(), 5u);
+  EXPECT_EQ(d[s_.Dataset("a")], 0);
+  EXPECT_EQ(d[s_.Job("j1")], 1);
+  EXPECT_EQ(d[s_.Dataset("b")], 2);
+  EXPECT_EQ(d[s_.Dataset("d")], 4);
+  EXPECT_FALSE(d.count(s_.Dataset("c")));  // a sibling input is not downstream
+
+  auto up = Distances(Run({.root = s_.Dataset("d"), .direction = Direction::kUpstream}));
+  EXPECT_EQ(up.size(), 6u);
+  EXPECT_EQ(up[s_.Dataset("c")], 4);
+
+  auto shallow = Distances(Run({.root = s_.Dataset("a"), .depth = 2}));
+  EXPECT_EQ(shallow.size(), 3u);
+  EXPECT_FALSE(shallow.count(s_.Dataset("d")));
+}
+
+TEST_F(ClosureTest, CyclesTerminateAndDiamondsCountOnceAtTheShortestDistance) {
+  // Column lineage: a.x -> b.x -> c.x -> a.x (cycle); a.x -> c.y and b.x -> c.y (diamond).
+  Ds b{.name = "b"};
+  b.lineage = {{"x", {{.ns = "db", .name = "a", .field = "x"}}}};
+  Ds c{.name = "c"};
+  c.lineage = {{"x", {{.ns = "db", .name = "b", .field = "x"}}},
+               {"y", {{.ns = "db", .name = "a", .field = "x"}, {.ns = "db", .name = "b", .field = "x"}}}};
+  Ds a{.name = "a"};
+  a.lineage = {{"x", {{.ns = "db", .name = "c", .field = "x"}}}};
+  s_.MustIngest(RunEvent("j1", kRun1, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "a"}}, {b}));
+  s_.MustIngest(RunEvent("j2", kRun2, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "b"}}, {c}));
+  s_.MustIngest(RunEvent("j3", kRun3, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "c"}}, {a}));
+  ClosureResult r = Run({.root = s_.Field("a", "x"), .level = Level::kColumn});
+  auto d = Distances(r);
+  EXPECT_EQ(d.size(), 4u);
+  EXPECT_EQ(d[s_.Field("a", "x")], 0);
+  EXPECT_EQ(d[s_.Field("b", "x")], 1);
+  EXPECT_EQ(d[s_.Field("c", "y")], 1);  // reached twice, reported once at 1
+  EXPECT_EQ(d[s_.Field("c", "x")], 2);
+  EXPECT_EQ(r.edges.size(), 5u);  // every edge among them, the back edge c.x -> a.x too
+}
+
+TEST_F(ClosureTest, DirectOnlySkipsIndirectEdges) {
+  Ds b{.name = "b"};
+  b.lineage = {{"total",
+                {{.ns = "db", .name = "a", .field = "amount", .subtype = "AGGREGATION"},
+                 {.ns = "db", .name = "a", .field = "status", .type = "INDIRECT",
+                  .subtype = "FILTER"}}}};
+  s_.MustIngest(RunEvent("j1", kRun1, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "a"}}, {b}));
+  auto all = Distances(Run({.root = s_.Field("b", "total"),
+                            .direction = Direction::kUpstream,
+                            .level = Level::kColumn}));
+  EXPECT_EQ(all.size(), 3u);
+  auto direct = Distances(Run({.root = s_.Field("b", "total"),
+                               .direction = Direction::kUpstream,
+                               .level = Level::kColumn,
+                               .direct_only = true}));
+  EXPECT_EQ(direct.size(), 2u);
+  EXPECT_TRUE(direct.count(s_.Field("a", "amount")));
+}
+
+TEST_F(ClosureTest, AsOfAnswersFromTheGraphAsItStood) {
+  s_.MustIngest(
+      RunEvent("j1", kRun1, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "a"}}, {{.name = "b"}}));
+  s_.MustIngest(
+      RunEvent("j1", kRun2, "COMPLETE", "2024-01-03T00:00:00Z", {{.name = "a"}}, {{.name = "c"}}));
+  auto now = Distances(Run({.root = s_.Dataset("a")}));
+  EXPECT_TRUE(now.count(s_.Dataset("c")));
+  EXPECT_FALSE(now.count(s_.Dataset("b")));
+  auto then = Distances(Run({.root = s_.Dataset("a"), .as_of = *ParseTime("2024-01-02T00:00:00Z")}));
+  EXPECT_TRUE(then.count(s_.Dataset("b")));
+  EXPECT_FALSE(then.count(s_.Dataset("c")));
+  auto before = Distances(Run({.root = s_.Dataset("a"), .as_of = *ParseTime("2023-01-01T00:00:00Z")}));
+  EXPECT_EQ(before.size(), 1u);  // only the root: nothing existed yet
+}
+
+TEST_F(ClosureTest, BothDirectionsAndJobRootsAtColumnLevel) {
+  Ds b{.name = "b"};
+  b.lineage = {{"x", {{.ns = "db", .name = "a", .field = "x"}}}};
+  Ds c{.name = "c"};
+  c.lineage = {{"x", {{.ns = "db", .name = "b", .field = "x"}}}};
+  s_.MustIngest(RunEvent("j1", kRun1, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "a"}}, {b}));
+  s_.MustIngest(RunEvent("j2", kRun2, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "b"}}, {c}));
+  auto both = Distances(Run({.root = s_.Field("b", "x"), .direction = Direction::kBoth,
+                             .level = Level::kColumn}));
+  EXPECT_EQ(both.size(), 3u);
+  auto job = Distances(Run({.root = s_.Job("j2"), .level = Level::kColumn}));
+  EXPECT_EQ(job[s_.Job("j2")], 0);
+  EXPECT_EQ(job[s_.Field("c", "x")], 1);
+  EXPECT_FALSE(job.count(s_.Field("a", "x")));
+  auto job_up = Distances(Run({.root = s_.Job("j2"), .direction = Direction::kUpstream,
+                               .level = Level::kColumn}));
+  EXPECT_EQ(job_up[s_.Field("b", "x")], 1);
+  EXPECT_EQ(job_up[s_.Field("a", "x")], 2);
+}
+
+TEST_F(ClosureTest, NodeWithNoLineageIsItsOwnClosure) {
+  s_.MustIngest(RunEvent("j1", kRun4, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "lonely"}}, {}));
+  ClosureResult r = Run({.root = s_.Dataset("lonely"), .level = Level::kColumn});
+  EXPECT_EQ(r.nodes.size(), 1u);
+  EXPECT_TRUE(r.edges.empty());
+}
+
+TEST(LineageGraphTest, IncrementalUpdatesEqualAFreshLoad) {
+  TestStore s;
+  auto g = LineageGraph::Load(s.store());
+  ASSERT_TRUE(g.ok());
+  std::unique_ptr<LineageGraph> live = std::move(g).value();
+  // Enough edges to force several rebuilds of the compressed graph.
+  for (int i = 0; i < 300; ++i) {
+    Ds out{.name = "t" + std::to_string(i + 1)};
+    for (int c = 0; c < 20; ++c) {
+      out.lineage.push_back({"c" + std::to_string(c),
+                             {{.ns = "db", .name = "t" + std::to_string(i), .field = "c" + std::to_string(c)}}});
+    }
+    std::string run = "01890000-0000-7000-8000-" + std::to_string(100000000000 + i);
+    GraphDelta delta;
+    auto r = s.Ingest(RunEvent("j" + std::to_string(i), run, "COMPLETE", "2024-01-01T00:00:00Z",
+                               {{.name = "t" + std::to_string(i)}}, {out}),
+                      &delta);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    live->ApplyDelta(delta);
+  }
+  auto fresh = LineageGraph::Load(s.store());
+  ASSERT_TRUE(fresh.ok());
+  ClosureQuery q{.root = s.Field("t0", "c3"), .level = Level::kColumn};
+  auto a = ComputeClosure(live->Read(), q);
+  auto b = ComputeClosure((*fresh)->Read(), q);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->nodes.size(), 301u);
+  EXPECT_EQ(Distances(*a), Distances(*b));
+  EXPECT_EQ(live->Read().counts().current_column_edges, 6000u);
+}
+
+}  // namespace
+}  // namespace tributary
