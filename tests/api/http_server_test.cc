@@ -1,1 +1,380 @@
+#include "api/http_server.h"
+
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/test_util.h"
+
+namespace tributary {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Percent-encodes everything but unreserved characters.
+std::string Encode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Every event of ../shared/openlineage/examples, one string each.
+std::vector<std::string> ExampleEvents() {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(std::string(TRIB_SHARED_DIR) + "/openlineage/examples")) {
+    auto ext = e.path().extension();
+    if (ext == ".json" || ext == ".ndjson") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> events;
+  for (const auto& f : files) {
+    std::string body = ReadFile(f);
+    if (f.extension() == ".json") {
+      events.push_back(body);
+      continue;
+    }
+    std::istringstream lines(body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find_first_not_of(" \r\t") != std::string::npos) events.push_back(line);
+    }
+  }
+  return events;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start(); }
+  void TearDown() override { Stop(); }
+
+  void Start(size_t max_body = size_t{16} << 20) {
+    ServiceOptions o;
+    o.store.path = dir_.path();
+    o.store.sync = false;
+    o.max_body_bytes = max_body;
+    auto s = Service::Open(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    service_ = std::move(s).value();
+    ServerOptions so;
+    so.host = "127.0.0.1";
+    so.port = 0;
+    so.threads = 4;
+    server_ = std::make_unique<HttpServer>(*service_, so);
+    auto port = server_->Start();
+    ASSERT_TRUE(port.ok()) << port.status().ToString();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+  }
+  void Stop() {
+    client_.reset();
+    server_.reset();
+    service_.reset();
+  }
+
+  httplib::Result Post(const std::string& path, const std::string& body,
+                       const std::string& type = "application/json",
+                       const httplib::Headers& headers = {}) {
+    return client_->Post(path.c_str(), headers, body, type.c_str());
+  }
+  json Get(const std::string& path, int want_status = 200) {
+    auto r = client_->Get(path.c_str());
+    EXPECT_TRUE(r) << path;
+    if (!r) return json();
+    EXPECT_EQ(r->status, want_status) << path << ": " << r->body;
+    return json::parse(r->body);
+  }
+  json Stats() { return Get("/api/v1/stats"); }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(HttpServerTest, EveryExampleEventIsAcceptedAndItsLineageIsThere) {
+  std::vector<std::string> events = ExampleEvents();
+  ASSERT_EQ(events.size(), 121u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto r = Post("/api/v1/lineage", events[i]);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 201) << "event " << i << ": " << r->body;
+  }
+  // Spark column lineage: tbl1.agg is an aggregation of cll_source2.c.
+  json up = Get("/api/v1/closure?nodeId=" +
+                Encode("datasetField:file:/tmp/cll_test/tbl1:agg") +
+                "&direction=upstream");
+  std::set<std::string> ids;
+  for (const auto& n : up["nodes"]) ids.insert(n["id"]);
+  EXPECT_TRUE(ids.count("datasetField:file:/tmp/cll_test/cll_source2:c"));
+  EXPECT_TRUE(ids.count("datasetField:file:/tmp/cll_test/cll_source1:b"));
+  bool aggregation = false;
+  for (const auto& e : up["edges"]) {
+    if (e["from"] == "datasetField:file:/tmp/cll_test/cll_source2:c") {
+      aggregation = e["transformations"][0]["subtype"] == "AGGREGATION";
+      EXPECT_EQ(e["kind"], "column");
+      EXPECT_TRUE(e["job"].is_string());
+    }
+  }
+  EXPECT_TRUE(aggregation);
+  // Airflow's legacy column lineage: upload.a comes from both CSVs.
+  json legacy = Get("/api/v1/closure?kind=field&namespace=bigquery&name=mock-project.test.upload"
+                    "&field=a&direction=upstream");
+  EXPECT_EQ(legacy["nodes"].size(), 3u);
+  // Dataset level, across the BigQuery -> Spark -> file pipeline.
+  json down = Get("/api/v1/closure?namespace=bigquery&name=bigquery-public-data.samples.shakespeare");
+  bool reaches_file = false;
+  for (const auto& n : down["nodes"]) {
+    if (n["kind"] == "dataset" && n["namespace"] == "file") reaches_file = true;
+  }
+  EXPECT_TRUE(reaches_file);
+  // The streams and the single files overlap on purpose: exact duplicates are stored once.
+  int stored = Stats()["events"];
+  EXPECT_GT(stored, 90);
+  EXPECT_LE(stored, 121);
+}
+
+TEST_F(HttpServerTest, MalformedInputGetsA4xxAndChangesNothing) {
+  ASSERT_EQ(Post("/api/v1/lineage", ExampleEvents()[0])->status, 201);
+  json before = Stats();
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string valid = ExampleEvents()[1];
+  json wrong_type = json::parse(valid);
+  wrong_type["run"]["runId"] = 42;
+  json missing = json::parse(valid);
+  missing.erase("producer");
+  json huge = json::parse(valid);
+  huge["job"]["facets"]["big"] = {{"text", std::string(5 << 20, 'x')}};
+  struct Case {
+    const char* what;
+    std::string body;
+    int status;
+    std::string path;
+  } cases[] = {
+      {"bad JSON", "{\"eventTime\": ", 400, ""},
+      {"empty body", "", 400, ""},
+      {"not an object", "[1, 2]", 400, ""},
+      {"wrong type", wrong_type.dump(), 400, "/run/runId"},
+      {"missing field", missing.dump(), 400, "/producer"},
+      {"invalid UTF-8", "{\"eventTime\": \"\xff\xfe\"}", 400, ""},
+      {"deep nesting", "{\"a\": " + deep + "}", 400, ""},
+      {"huge string", huge.dump(), 400, "/job/facets/big/text"},
+  };
+  for (const auto& c : cases) {
+    auto r = Post("/api/v1/lineage", c.body);
+    ASSERT_TRUE(r) << c.what;
+    EXPECT_EQ(r->status, c.status) << c.what << ": " << r->body;
+    json body = json::parse(r->body);
+    EXPECT_TRUE(body["error"].is_string()) << c.what;
+    if (!c.path.empty()) EXPECT_EQ(body["path"], c.path) << c.what;
+  }
+  EXPECT_EQ(Stats(), before);
+}
+
+TEST_F(HttpServerTest, OversizedBodyIs413) {
+  Stop();
+  Start(/*max_body=*/4096);
+  json before = Stats();
+  json ev = json::parse(ExampleEvents()[0]);
+  ev["job"]["facets"]["pad"] = {{"text", std::string(8192, 'x')}};
+  auto r = Post("/api/v1/lineage", ev.dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("limit"), std::string::npos);
+  EXPECT_EQ(Stats(), before);
+}
+
+TEST_F(HttpServerTest, GzipBodiesAreDecoded) {
+  std::string ev = ExampleEvents()[3];
+  httplib::detail::gzip_compressor gz;
+  std::string packed;
+  ASSERT_TRUE(gz.compress(ev.data(), ev.size(), true, [&](const char* d, size_t n) {
+    packed.append(d, n);
+    return true;
+  }));
+  auto r = Post("/api/v1/lineage", packed, "application/json", {{"Content-Encoding", "gzip"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(Stats()["events"], 1);
+  auto bad = Post("/api/v1/lineage", "not gzip at all", "application/json",
+                  {{"Content-Encoding", "gzip"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(Stats()["events"], 1);
+}
+
+TEST_F(HttpServerTest, BatchStoresTheValidEventsAndReportsEachRejection) {
+  std::vector<std::string> ev = ExampleEvents();
+  std::string array = "[" + ev[0] + "," + "{\"eventTime\": 1}" + "," + ev[1] + "]";
+  auto r = Post("/api/v1/lineage/batch", array);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  json body = json::parse(r->body);
+  EXPECT_EQ(body["accepted"], 2);
+  EXPECT_EQ(body["status"], "partial_success");
+  ASSERT_EQ(body["failed_events"].size(), 1u);
+  EXPECT_EQ(body["failed_events"][0]["index"], 1);
+  EXPECT_FALSE(body["failed_events"][0]["retriable"]);
+  EXPECT_EQ(Stats()["events"], 2);
+
+  std::string ndjson = ev[2] + "\n\n" + "not json\n" + ev[3] + "\n";
+  r = Post("/api/v1/lineage/batch", ndjson, "application/x-ndjson");
+  ASSERT_TRUE(r);
+  body = json::parse(r->body);
+  EXPECT_EQ(body["accepted"], 2);
+  EXPECT_EQ(body["failed_events"][0]["index"], 1);
+  EXPECT_EQ(Stats()["events"], 4);
+
+  r = Post("/api/v1/lineage/batch", "{\"not\": \"an array\"}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(HttpServerTest, ClosureParametersAreChecked) {
+  for (const auto& e : ExampleEvents()) ASSERT_EQ(Post("/api/v1/lineage", e)->status, 201);
+  std::string ok = "/api/v1/closure?namespace=bigquery&name=bigquery-public-data.samples.shakespeare";
+  struct Case {
+    std::string query;
+    int status;
+    std::string path;
+  } cases[] = {
+      {ok + "&direction=sideways", 400, "direction"},
+      {ok + "&depth=-1", 400, "depth"},
+      {ok + "&depth=many", 400, "depth"},
+      {ok + "&level=table", 400, "level"},
+      {ok + "&direct_only=maybe", 400, "direct_only"},
+      {ok + "&as_of=yesterday", 400, "as_of"},
+      {"/api/v1/closure?name=x", 400, "namespace"},
+      {"/api/v1/closure?namespace=x", 400, "name"},
+      {"/api/v1/closure?kind=table&namespace=x&name=y", 400, "kind"},
+      {"/api/v1/closure?nodeId=table:x:y", 400, "nodeId"},
+      {"/api/v1/closure?namespace=nope&name=missing", 404, ""},
+      {"/api/v1/closure?nodeId=dataset:nope:missing", 404, ""},
+  };
+  for (const auto& c : cases) {
+    json body = Get(c.query, c.status);
+    EXPECT_TRUE(body["error"].is_string()) << c.query;
+    EXPECT_EQ(body["path"], c.path) << c.query;
+  }
+  json good = Get(ok + "&depth=2&direction=both&as_of=2030-01-01");
+  EXPECT_EQ(good["root"]["id"], "dataset:bigquery:bigquery-public-data.samples.shakespeare");
+}
+
+TEST_F(HttpServerTest, MarquezNodeIdsWithPortsInTheNamespaceResolve) {
+  testing::Ds src{.ns = "postgres://db.prod:5432", .name = "shop.public.orders", .columns = {"id"}};
+  testing::Ds dst{.ns = "postgres://db.prod:5432", .name = "shop.public.orders_copy"};
+  dst.lineage = {{"id", {{.ns = "postgres://db.prod:5432", .name = "shop.public.orders", .field = "id"}}}};
+  ASSERT_EQ(Post("/api/v1/lineage", testing::RunEvent("copy", "01890000-0000-7000-8000-000000000009",
+                                                      "COMPLETE", "2024-01-01T00:00:00Z", {src}, {dst}))
+                ->status,
+            201);
+  json r = Get("/api/v1/closure?nodeId=" +
+               Encode("datasetField:postgres://db.prod:5432:shop.public.orders:id"));
+  ASSERT_EQ(r["nodes"].size(), 2u);
+  EXPECT_EQ(r["nodes"][1]["id"], "datasetField:postgres://db.prod:5432:shop.public.orders_copy:id");
+  EXPECT_EQ(r["nodes"][1]["distance"], 1);
+}
+
+TEST_F(HttpServerTest, DatasetAndJobEndpointsReturnTheNode) {
+  for (const auto& e : ExampleEvents()) ASSERT_EQ(Post("/api/v1/lineage", e)->status, 201);
+  json ds = Get("/api/v1/namespaces/file/datasets/" + Encode("/tmp/cll_test/tbl1"));
+  EXPECT_EQ(ds["name"], "/tmp/cll_test/tbl1");
+  EXPECT_FALSE(ds["fields"].empty());
+  EXPECT_TRUE(ds["facets"].contains("schema"));
+  EXPECT_FALSE(ds["schemaVersions"].empty());
+  EXPECT_TRUE(ds["latestRun"].is_object());
+  EXPECT_FALSE(ds["producedBy"].empty());
+  json job = Get("/api/v1/namespaces/default/jobs/shakespeare_on_spark.adaptive_spark_plan");
+  EXPECT_EQ(job["type"], "JOB");
+  EXPECT_FALSE(job["inputs"].empty());
+  EXPECT_TRUE(job["latestRun"]["state"].is_string());
+  json missing = Get("/api/v1/namespaces/file/datasets/nothing", 404);
+  EXPECT_NE(missing["error"].get<std::string>().find("nothing"), std::string::npos);
+  // Facets the store does not interpret are returned as they were sent.
+  EXPECT_TRUE(job["facets"].contains("gcp_lineage"));
+}
+
+TEST_F(HttpServerTest, HealthStatsAndMetrics) {
+  EXPECT_EQ(Get("/healthz")["status"], "ok");
+  ASSERT_EQ(Post("/api/v1/lineage", ExampleEvents()[5])->status, 201);
+  ASSERT_EQ(Post("/api/v1/lineage", "{}")->status, 400);
+  json stats = Stats();
+  EXPECT_EQ(stats["events"], 1);
+  for (const char* k : {"datasets", "jobs", "runs", "fields", "columnEdges"}) {
+    EXPECT_TRUE(stats.contains(k)) << k;
+  }
+  auto m = client_->Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("tributary_events_accepted_total 1"), std::string::npos);
+  EXPECT_NE(m->body.find("tributary_events_rejected_total 1"), std::string::npos);
+  EXPECT_NE(m->body.find("tributary_http_request_seconds_bucket{route=\"/api/v1/lineage\""),
+            std::string::npos);
+  EXPECT_NE(m->body.find("tributary_graph_nodes{kind=\"dataset\"}"), std::string::npos);
+  auto none = client_->Get("/api/v1/nothing");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+  EXPECT_EQ(json::parse(none->body)["error"], "no route for GET /api/v1/nothing");
+}
+
+TEST_F(HttpServerTest, AnswersSurviveARestart) {
+  for (const auto& e : ExampleEvents()) ASSERT_EQ(Post("/api/v1/lineage", e)->status, 201);
+  std::string q = "/api/v1/closure?nodeId=" +
+                  Encode("datasetField:file:/tmp/cll_test/tbl1:agg") +
+                  "&direction=upstream";
+  json before = Get(q);
+  json stats = Stats();
+  Stop();
+  Start();
+  EXPECT_EQ(Get(q), before);
+  EXPECT_EQ(Stats(), stats);
+}
+
+TEST_F(HttpServerTest, RebuildFromTheLogEqualsTheIncrementalGraph) {
+  for (const auto& e : ExampleEvents()) ASSERT_EQ(Post("/api/v1/lineage", e)->status, 201);
+  std::string samples = ReadFile(std::string(TRIB_SOURCE_DIR) + "/samples/mesh.ndjson");
+  auto r = Post("/api/v1/lineage/batch", samples, "application/x-ndjson");
+  ASSERT_EQ(r->status, 200);
+  ASSERT_EQ(json::parse(r->body)["summary"]["failed"], 0);
+  auto dump_before = service_->store().DumpDerived();
+  ASSERT_TRUE(dump_before.ok());
+  std::string q = "/api/v1/closure?nodeId=" +
+                  Encode("datasetField:file:/tmp/cll_test/tbl1:agg") +
+                  "&direction=upstream";
+  json before = Get(q);
+  json stats = Stats();
+  server_.reset();
+  ASSERT_TRUE(service_->Rebuild().ok());
+  auto dump_after = service_->store().DumpDerived();
+  ASSERT_TRUE(dump_after.ok());
+  EXPECT_EQ(*dump_after, *dump_before);
+  ServerOptions so;
+  so.host = "127.0.0.1";
+  so.port = 0;
+  server_ = std::make_unique<HttpServer>(*service_, so);
+  auto port = server_->Start();
+  ASSERT_TRUE(port.ok());
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+  EXPECT_EQ(Get(q), before);
+  EXPECT_EQ(Stats(), stats);
+}
+
+}  // namespace
+}  // namespace tributary
