@@ -104,8 +104,9 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
       }
       for (uint32_t ci : job_edges) {
         const GraphEdge& ce = graph.edge(ci);
+        // The job's own edges are not reported: one end of each lies on the other side of
+        // the job, outside this direction's closure.
         NodeId next = upstream ? ce.from : ce.to;
-        result.edges.push_back(ci);
         if (s.mark[next] == s.epoch) continue;
         s.mark[next] = s.epoch;
         s.distance[next] = 1;
