@@ -1,1 +1,137 @@
+// The tributary binary as a user runs it.
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/test_util.h"
+
+namespace tributary {
+namespace {
+
+struct Output {
+  int code = -1;
+  std::string text;  // stdout and stderr
+};
+
+Output Tributary(const std::string& args) {
+  std::string cmd = std::string(TRIB_BINARY) + " " + args + " 2>&1";
+  Output out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.text.append(buf.data(), n);
+  int status = pclose(p);
+  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+std::string Examples() { return std::string(TRIB_SHARED_DIR) + "/openlineage/examples"; }
+
+TEST(CliTest, HelpAndUsageErrors) {
+  Output help = Tributary("--help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.text.find("tributary serve"), std::string::npos);
+  EXPECT_EQ(Tributary("").code, 2);
+  Output unknown = Tributary("frobnicate");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.text.find("unknown command 'frobnicate'"), std::string::npos);
+  Output bad_option = Tributary("ingest --colour blue x");
+  EXPECT_EQ(bad_option.code, 2);
+  EXPECT_NE(bad_option.text.find("unknown option --colour"), std::string::npos);
+  EXPECT_EQ(Tributary("ingest").code, 2);
+  EXPECT_EQ(Tributary("serve --port 99999").code, 2);
+}
+
+TEST(CliTest, IngestClosureAndRebuild) {
+  testing::TempDir dir;
+  std::string data = "--data " + dir.path() + "/store";
+  Output ingest = Tributary("ingest " + data + " " + Examples());
+  EXPECT_EQ(ingest.code, 0) << ingest.text;
+  EXPECT_NE(ingest.text.find("accepted: 121"), std::string::npos) << ingest.text;
+  EXPECT_NE(ingest.text.find("rejected: 0"), std::string::npos);
+
+  Output closure = Tributary("closure " + data +
+                       " --node-id 'datasetField:file:/tmp/cll_test/tbl1:agg' --direction upstream");
+  ASSERT_EQ(closure.code, 0) << closure.text;
+  auto j = nlohmann::json::parse(closure.text);
+  EXPECT_EQ(j["root"]["field"], "agg");
+  EXPECT_GE(j["nodes"].size(), 4u);
+
+  Output bad = Tributary("closure " + data + " --namespace file --name /tmp/cll_test/tbl1 --depth x");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.text.find("depth"), std::string::npos);
+  Output missing = Tributary("closure " + data + " --namespace file --name /nope");
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.text.find("no dataset '/nope'"), std::string::npos);
+
+  Output rebuild = Tributary("rebuild " + data);
+  EXPECT_EQ(rebuild.code, 0) << rebuild.text;
+  Output again = Tributary("closure " + data +
+                     " --node-id 'datasetField:file:/tmp/cll_test/tbl1:agg' --direction upstream");
+  EXPECT_EQ(again.text, closure.text);
+}
+
+TEST(CliTest, IngestReportsEachRejectionWithItsLine) {
+  testing::TempDir dir;
+  std::string file = dir.path() + "/events.ndjson";
+  std::ofstream(file) << testing::RunEvent("j", "01890000-0000-7000-8000-000000000001",
+                                           "COMPLETE", "2024-01-01T00:00:00Z", {}, {})
+                      << "\n\n{\"eventTime\": \"2024-01-01T00:00:00Z\"}\n";
+  Output out = Tributary("ingest --data " + dir.path() + "/store " + file);
+  EXPECT_EQ(out.code, 3);
+  EXPECT_NE(out.text.find("accepted: 1"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("events.ndjson:3:"), std::string::npos) << out.text;
+  Output none = Tributary("ingest --data " + dir.path() + "/store " + dir.path() + "/absent.json");
+  EXPECT_EQ(none.code, 1);
+}
+
+TEST(CliTest, ServeLoadsTheSamplesAndStopsOnSigterm) {
+  testing::TempDir dir;
+  int out_pipe[2];
+  ASSERT_EQ(pipe(out_pipe), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(out_pipe[1], STDOUT_FILENO);
+    close(out_pipe[0]);
+    std::string data = dir.path() + "/store";
+    std::string samples = std::string(TRIB_SOURCE_DIR) + "/samples";
+    execl(TRIB_BINARY, TRIB_BINARY, "serve", "--data", data.c_str(), "--host", "127.0.0.1",
+          "--port", "0", "--load-samples-if-empty", samples.c_str(), nullptr);
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  FILE* out = fdopen(out_pipe[0], "r");
+  std::string log;
+  int port = 0;
+  char line[512];
+  while (port == 0 && fgets(line, sizeof line, out)) {
+    log += line;
+    std::string l(line);
+    size_t at = l.find("http://127.0.0.1:");
+    if (at != std::string::npos) port = std::stoi(l.substr(at + 17));
+  }
+  ASSERT_NE(port, 0) << log;
+  EXPECT_NE(log.find("loaded the sample mesh"), std::string::npos) << log;
+  httplib::Client client("127.0.0.1", port);
+  auto stats = client.Get("/api/v1/stats");
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(nlohmann::json::parse(stats->body)["events"], 448);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  fclose(out);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
+}  // namespace tributary
