@@ -12,7 +12,7 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config git \
 	libgraphviz-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev \
 	libbrotli-dev
 
-.PHONY: all deps build run test clean format
+.PHONY: all deps build run test test-sanitize clean format
 
 all: build
 
@@ -40,8 +40,14 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# Every test under AddressSanitizer and UndefinedBehaviorSanitizer, in its own build tree.
+test-sanitize: deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRIB_SANITIZE=ON
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -85,7 +85,7 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
       // Every edge the job derives: the far ends, in the walk's direction, are at distance 1.
       std::vector<uint32_t> edges;
       std::vector<uint32_t> job_edges;
-      // Fields of the datasets the job writes (downstream) or reads (upstream) hold them.
+      // The job's column edges end in fields of the datasets it writes.
       graph.AppendEdges(root_id, /*outgoing=*/true, &edges);
       graph.AppendEdges(root_id, /*outgoing=*/false, &edges);
       for (uint32_t ei : edges) {
@@ -152,11 +152,10 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
                    [](const ClosureNode& a, const ClosureNode& b) {
                      return a.id != b.id ? a.id < b.id : a.distance < b.distance;
                    });
-  result.nodes.erase(std::unique(result.nodes.begin(), result.nodes.end(),
-                                 [](const ClosureNode& a, const ClosureNode& b) {
-                                   return a.id == b.id;
-                                 }),
-                     result.nodes.end());
+  result.nodes.erase(
+      std::unique(result.nodes.begin(), result.nodes.end(),
+                  [](const ClosureNode& a, const ClosureNode& b) { return a.id == b.id; }),
+      result.nodes.end());
   std::stable_sort(result.nodes.begin(), result.nodes.end(),
                    [](const ClosureNode& a, const ClosureNode& b) {
                      return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;

@@ -28,7 +28,7 @@ namespace tributary {
 struct GraphNode {
   NodeKind kind = NodeKind::kDataset;
   uint32_t flags = 0;
-  bool present = false;  // false for ids not (yet) used by a dataset, job or field
+  bool present = false;      // false for ids not (yet) used by a dataset, job or field
   NodeId dataset = kNoNode;  // field: its dataset
   std::string ns;            // dataset, job
   std::string name;          // dataset, job
@@ -55,7 +55,7 @@ struct GraphCounts {
   uint64_t jobs = 0;
   uint64_t fields = 0;
   uint64_t runs = 0;
-  uint64_t edges = 0;               // all edge records, history included
+  uint64_t edges = 0;  // all edge records, history included
   uint64_t current_column_edges = 0;
   uint64_t current_dataset_edges = 0;  // read + write
 };

@@ -49,9 +49,14 @@ const std::set<std::string> kFlags = {"direct-only", "help"};
 std::optional<std::string> Parse(const std::vector<std::string>& argv, Args* args) {
   size_t i = 0;
   if (i < argv.size() && argv[i].rfind("--", 0) != 0) args->command = argv[i++];
+  bool options_ended = false;
   for (; i < argv.size(); ++i) {
     const std::string& a = argv[i];
-    if (a.rfind("--", 0) != 0 || a == "--") {
+    if (a == "--" && !options_ended) {
+      options_ended = true;  // everything after is a path, even if it starts with --
+      continue;
+    }
+    if (options_ended || a.rfind("--", 0) != 0) {
       args->positional.push_back(a);
       continue;
     }
@@ -104,6 +109,7 @@ int Usage(std::ostream& err, const std::string& problem) {
 
 Result<std::unique_ptr<Service>> OpenService(const Args& a, bool sync) {
   ServiceOptions o;
+  o.allow_interrupted_rebuild = a.command == "rebuild";
   o.store.path = Opt(a, "data", "./var");
   o.store.sync = sync;
   if (auto n = ParseNumber(Opt(a, "max-body-bytes"))) o.max_body_bytes = static_cast<size_t>(*n);
@@ -171,8 +177,7 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
       err << "tributary: loading samples: " << summary.status().ToString() << "\n";
       return 1;
     }
-    out << "loaded the sample mesh from " << samples << ": " << summary->accepted
-        << " events\n";
+    out << "loaded the sample mesh from " << samples << ": " << summary->accepted << " events\n";
     if (!summary->rejected.empty()) PrintSummary(*summary, err);
   }
   HttpServer server(**service, so);
@@ -230,9 +235,9 @@ int Closure(const Args& a, std::ostream& out, std::ostream& err) {
   }
   Params p;
   const std::map<std::string, std::string> names = {
-      {"node-id", "nodeId"},       {"kind", "kind"},   {"namespace", "namespace"},
-      {"name", "name"},            {"field", "field"}, {"direction", "direction"},
-      {"depth", "depth"},          {"level", "level"}, {"direct-only", "direct_only"},
+      {"node-id", "nodeId"}, {"kind", "kind"},   {"namespace", "namespace"},
+      {"name", "name"},      {"field", "field"}, {"direction", "direction"},
+      {"depth", "depth"},    {"level", "level"}, {"direct-only", "direct_only"},
       {"as-of", "as_of"}};
   for (const auto& [opt, param] : names) {
     if (a.options.count(opt)) p[param] = a.options.at(opt);

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <regex>
 
 namespace tributary {
 
@@ -32,10 +33,46 @@ struct HttpServer::Impl {
     return [this, route, fn](const httplib::Request& req, httplib::Response& res) {
       auto start = std::chrono::steady_clock::now();
       Send(res, fn(req));
-      double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       service.metrics().ObserveRequest(route, res.status, secs);
     };
+  }
+
+  // GET /api/v1/namespaces/{ns}/datasets/{name} and .../jobs/{name}.
+  ApiResponse NamespaceRoute(const httplib::Request& req, std::string* route) {
+    std::string target = req.target.substr(0, req.target.find('?'));
+    std::vector<std::string> parts;
+    for (size_t pos = 0; pos <= target.size();) {
+      size_t slash = target.find('/', pos);
+      if (slash == std::string::npos) slash = target.size();
+      parts.push_back(target.substr(pos, slash - pos));
+      pos = slash + 1;
+    }
+    // "", "api", "v1", "namespaces", ns, kind, name
+    std::string ns, kind, name;
+    if (parts.size() == 7) {
+      ns = httplib::detail::decode_url(parts[4], false);
+      kind = parts[5];
+      name = httplib::detail::decode_url(parts[6], false);
+    } else {
+      // Unencoded slashes: take the first "/datasets/" or "/jobs/" after the namespace.
+      static const std::regex kLoose(R"(/api/v1/namespaces/(.+?)/(datasets|jobs)/(.+))");
+      std::smatch m;
+      if (std::regex_match(req.path, m, kLoose)) {
+        ns = m[1];
+        kind = m[2];
+        name = m[3];
+      }
+    }
+    if (kind == "datasets" && !ns.empty() && !name.empty()) {
+      *route = "/api/v1/namespaces/{ns}/datasets/{name}";
+      return service.GetDataset(ns, name);
+    }
+    if (kind == "jobs" && !ns.empty() && !name.empty()) {
+      *route = "/api/v1/namespaces/{ns}/jobs/{name}";
+      return service.GetJob(ns, name);
+    }
+    return ErrorResponse(Status::NotFound("no route for GET " + req.path));
   }
 
   void Routes() {
@@ -52,18 +89,19 @@ struct HttpServer::Impl {
     server.Get("/api/v1/closure", Timed("/api/v1/closure", [this](const httplib::Request& req) {
                  return service.Closure(ParamsOf(req));
                }));
-    server.Get(R"(/api/v1/namespaces/(.+?)/datasets/(.+))",
-               Timed("/api/v1/namespaces/{ns}/datasets/{name}",
-                     [this](const httplib::Request& req) {
-                       return service.GetDataset(req.matches[1], req.matches[2]);
-                     }));
-    server.Get(R"(/api/v1/namespaces/(.+?)/jobs/(.+))",
-               Timed("/api/v1/namespaces/{ns}/jobs/{name}", [this](const httplib::Request& req) {
-                 return service.GetJob(req.matches[1], req.matches[2]);
-               }));
-    server.Get("/api/v1/stats", Timed("/api/v1/stats", [this](const httplib::Request&) {
-                 return service.Stats();
-               }));
+    // Names may hold slashes: split the raw target, whose encoded segments hold none, and
+    // only then decode them.
+    server.Get(R"(/api/v1/namespaces/.+)", [this](const httplib::Request& req,
+                                                  httplib::Response& res) {
+      auto start = std::chrono::steady_clock::now();
+      std::string route = "/api/v1/namespaces";
+      ApiResponse r = NamespaceRoute(req, &route);
+      Send(res, r);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      service.metrics().ObserveRequest(route, res.status, secs);
+    });
+    server.Get("/api/v1/stats",
+               Timed("/api/v1/stats", [this](const httplib::Request&) { return service.Stats(); }));
     server.Get("/healthz",
                Timed("/healthz", [this](const httplib::Request&) { return service.Health(); }));
     server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {

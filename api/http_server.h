@@ -4,7 +4,8 @@
 //   POST /api/v1/lineage, POST /api/v1/lineage/batch, GET /api/v1/closure,
 //   GET /api/v1/namespaces/{ns}/datasets/{name}, GET /api/v1/namespaces/{ns}/jobs/{name},
 //   GET /api/v1/stats, GET /healthz, GET /metrics.
-// Request bodies with Content-Encoding: gzip are decoded before the size limit applies.
+// Request bodies may be gzip-encoded (Content-Encoding: gzip). The size limit applies both to
+// the body as sent and to the decoded event.
 //
 // Thread safety: Start and Stop from one thread; requests are served on a thread pool.
 #pragma once

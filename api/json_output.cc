@@ -19,7 +19,7 @@ json ParseOr(const std::string& text) {
 
 const FacetRecord* FindFacet(const std::vector<FacetRecord>& facets, const std::string& name) {
   for (const auto& f : facets) {
-    if (f.name == name) return &f;
+    if (f.name == name) return f.json.empty() ? nullptr : &f;
   }
   return nullptr;
 }
@@ -106,7 +106,9 @@ json EdgeJson(const GraphReader& g, const GraphEdge& e) {
 
 json FacetsJson(const std::vector<FacetRecord>& facets) {
   json out = json::object();
-  for (const auto& f : facets) out[f.name] = ParseOr(f.json);
+  for (const auto& f : facets) {
+    if (!f.json.empty()) out[f.name] = ParseOr(f.json);  // empty: a deletion tombstone
+  }
   return out;
 }
 
@@ -148,7 +150,8 @@ Result<json> DatasetDetailJson(const GraphStore& store, const LineageGraph& grap
   for (const auto& [key, fid] : field_names) {
     TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> f, store.GetNode(fid));
     if (!f) continue;
-    json fj = {{"name", f->field}, {"type", f->field_type.empty() ? json(nullptr) : json(f->field_type)}};
+    json fj = {{"name", f->field},
+               {"type", f->field_type.empty() ? json(nullptr) : json(f->field_type)}};
     if (f->unseen()) fj["unseen"] = true;
     fields.push_back(std::move(fj));
   }

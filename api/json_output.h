@@ -21,7 +21,6 @@ nlohmann::json FacetsJson(const std::vector<FacetRecord>& facets);
 
 Result<nlohmann::json> DatasetDetailJson(const GraphStore& store, const LineageGraph& graph,
                                          NodeId id);
-Result<nlohmann::json> JobDetailJson(const GraphStore& store, const LineageGraph& graph,
-                                     NodeId id);
+Result<nlohmann::json> JobDetailJson(const GraphStore& store, const LineageGraph& graph, NodeId id);
 
 }  // namespace tributary

@@ -57,7 +57,8 @@ Result<NodeRef> ResolveNodeRef(const GraphStore& store,
     if (starts("datasetField:")) {
       std::string rest = node_id.substr(13);
       // The field is after a colon; try the last colon first.
-      for (size_t c = rest.rfind(':'); c != std::string::npos && c > 0; c = rest.rfind(':', c - 1)) {
+      for (size_t c = rest.rfind(':'); c != std::string::npos && c > 0;
+           c = rest.rfind(':', c - 1)) {
         TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> ds,
                               FindSplit(store, NodeKind::kDataset, rest.substr(0, c)));
         if (!ds) continue;
@@ -80,8 +81,9 @@ Result<NodeRef> ResolveNodeRef(const GraphStore& store,
           "'" + id_param + "' must start with dataset:, job: or datasetField:", id_param);
     }
     TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, FindSplit(store, kind, rest));
-    if (!id) return Status::NotFound("no " + std::string(NodeKindName(kind)) + " matches " +
-                                     id_param + " '" + node_id + "'");
+    if (!id)
+      return Status::NotFound("no " + std::string(NodeKindName(kind)) + " matches " + id_param +
+                              " '" + node_id + "'");
     return NodeRef{*id, kind};
   }
 
@@ -106,12 +108,12 @@ Result<NodeRef> ResolveNodeRef(const GraphStore& store,
   if (kind == NodeKind::kField && field.empty()) {
     return Status::InvalidArgument("missing parameter 'field' for kind=field", "field");
   }
-  TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id,
-                        Find(store, kind == NodeKind::kJob ? NodeKind::kJob : NodeKind::kDataset,
-                             ns, name));
+  TRIB_ASSIGN_OR_RETURN(
+      std::optional<NodeId> id,
+      Find(store, kind == NodeKind::kJob ? NodeKind::kJob : NodeKind::kDataset, ns, name));
   if (!id) {
-    return Status::NotFound("no " + std::string(kind == NodeKind::kJob ? "job" : "dataset") +
-                            " '" + name + "' in namespace '" + ns + "'");
+    return Status::NotFound("no " + std::string(kind == NodeKind::kJob ? "job" : "dataset") + " '" +
+                            name + "' in namespace '" + ns + "'");
   }
   if (kind != NodeKind::kField) return NodeRef{*id, kind};
   TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> f, store.FindName(FieldNameKey(*id, field)));

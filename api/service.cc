@@ -94,6 +94,11 @@ Service::~Service() {
 Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
   std::unique_ptr<Service> s(new Service(options));
   TRIB_ASSIGN_OR_RETURN(s->store_, GraphStore::Open(options.store));
+  if (s->store_->rebuilding() && !options.allow_interrupted_rebuild) {
+    return Status::FailedPrecondition(
+        "the store's last rebuild was interrupted and its graph is incomplete: run "
+        "'tributary rebuild' to finish it");
+  }
   TRIB_ASSIGN_OR_RETURN(s->graph_, LineageGraph::Load(*s->store_));
   LineageGraph* graph = s->graph_.get();
   s->pipeline_ = std::make_unique<IngestPipeline>(
@@ -184,7 +189,7 @@ ApiResponse Service::PostBatch(std::string_view body, bool ndjson) {
       continue;
     }
     const Status& s = results[i].status();
-    bool retry = HttpStatusFor(s.code()) >= 500;
+    bool retry = s.code() == StatusCode::kUnavailable;  // the store could not commit
     if (retry) ++retriable;
     failed.push_back({{"index", i},
                       {"reason", s.message()},
@@ -232,8 +237,8 @@ ApiResponse Service::Closure(const Params& params) {
   } else if (level == "dataset") {
     q.level = Level::kDataset;
   } else {
-    return ErrorResponse(Status::InvalidArgument(
-        "'level' must be dataset or column, not '" + level + "'", "level"));
+    return ErrorResponse(
+        Status::InvalidArgument("'level' must be dataset or column, not '" + level + "'", "level"));
   }
   Result<bool> direct = ParseBool(params, "direct_only", false);
   if (!direct.ok()) return ErrorResponse(direct.status());
@@ -282,7 +287,8 @@ ApiResponse Service::Closure(const Params& params) {
 ApiResponse Service::GetDataset(const std::string& ns, const std::string& name) {
   Result<std::optional<NodeId>> id = store_->FindName(DatasetNameKey(ns, name));
   if (!id.ok()) return ErrorResponse(id.status());
-  if (!*id) return ErrorResponse(Status::NotFound("no dataset '" + name + "' in namespace '" + ns + "'"));
+  if (!*id)
+    return ErrorResponse(Status::NotFound("no dataset '" + name + "' in namespace '" + ns + "'"));
   Result<json> j = DatasetDetailJson(*store_, *graph_, **id);
   if (!j.ok()) return ErrorResponse(j.status());
   return JsonResponse(200, *j);
@@ -291,7 +297,8 @@ ApiResponse Service::GetDataset(const std::string& ns, const std::string& name) 
 ApiResponse Service::GetJob(const std::string& ns, const std::string& name) {
   Result<std::optional<NodeId>> id = store_->FindName(JobNameKey(ns, name));
   if (!id.ok()) return ErrorResponse(id.status());
-  if (!*id) return ErrorResponse(Status::NotFound("no job '" + name + "' in namespace '" + ns + "'"));
+  if (!*id)
+    return ErrorResponse(Status::NotFound("no job '" + name + "' in namespace '" + ns + "'"));
   Result<json> j = JobDetailJson(*store_, *graph_, **id);
   if (!j.ok()) return ErrorResponse(j.status());
   return JsonResponse(200, *j);
@@ -322,7 +329,8 @@ ApiResponse Service::MetricsText() {
   extra += "tributary_graph_nodes{kind=\"run\"} " + std::to_string(c.runs) + "\n";
   extra += "# HELP tributary_graph_edges Current edges in the lineage graph by kind.\n";
   extra += "# TYPE tributary_graph_edges gauge\n";
-  extra += "tributary_graph_edges{kind=\"column\"} " + std::to_string(c.current_column_edges) + "\n";
+  extra +=
+      "tributary_graph_edges{kind=\"column\"} " + std::to_string(c.current_column_edges) + "\n";
   extra +=
       "tributary_graph_edges{kind=\"dataset\"} " + std::to_string(c.current_dataset_edges) + "\n";
   extra += "# HELP tributary_store_events Events in the raw event log.\n";
@@ -381,7 +389,8 @@ Result<IngestSummary> Service::IngestFiles(
       }
       texts = std::move(split).value();
       if (array) {
-        for (size_t i = 0; i < texts.size(); ++i) sources.push_back(f.string() + "[" + std::to_string(i) + "]");
+        for (size_t i = 0; i < texts.size(); ++i)
+          sources.push_back(f.string() + "[" + std::to_string(i) + "]");
       } else {
         // NDJSON: name the line of each event (blank lines were skipped).
         size_t line = 0, pos = 0;
@@ -446,6 +455,7 @@ Status Service::Rebuild() {
   });
   if (status.ok()) status = store_->Commit(*writer);
   writer.reset();
+  if (status.ok()) status = store_->FinishRebuild();
   if (status.ok()) {
     auto graph = LineageGraph::Load(*store_);
     if (graph.ok()) {
@@ -455,8 +465,8 @@ Status Service::Rebuild() {
     }
   }
   LineageGraph* g = graph_.get();
-  pipeline_ = std::make_unique<IngestPipeline>(
-      *store_, [g](const GraphDelta& d) { g->ApplyDelta(d); });
+  pipeline_ =
+      std::make_unique<IngestPipeline>(*store_, [g](const GraphDelta& d) { g->ApplyDelta(d); });
   TRIB_RETURN_IF_ERROR(status);
   if (skipped > 0) {
     return Status::DataLoss(std::to_string(skipped) +

@@ -26,8 +26,10 @@ namespace tributary {
 
 struct ServiceOptions {
   StoreOptions store;
-  // Largest event or batch body accepted, in bytes (after gzip decoding).
+  // Largest event or batch body accepted, in bytes, as sent and after gzip decoding.
   size_t max_body_bytes = size_t{16} << 20;
+  // Open a store whose last rebuild was interrupted (only to rebuild it).
+  bool allow_interrupted_rebuild = false;
 };
 
 using Params = std::map<std::string, std::string>;

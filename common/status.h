@@ -71,7 +71,7 @@ const char* StatusCodeName(StatusCode code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
@@ -96,10 +96,10 @@ class [[nodiscard]] Result {
 #define TRIB_CONCAT_INNER(a, b) a##b
 #define TRIB_CONCAT(a, b) TRIB_CONCAT_INNER(a, b)
 
-#define TRIB_RETURN_IF_ERROR(expr)                   \
-  do {                                               \
-    ::tributary::Status trib_status_ = (expr);       \
-    if (!trib_status_.ok()) return trib_status_;     \
+#define TRIB_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::tributary::Status trib_status_ = (expr);   \
+    if (!trib_status_.ok()) return trib_status_; \
   } while (0)
 
 #define TRIB_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

@@ -37,17 +37,25 @@ bool IsTerminal(RunState s) {
   return s == RunState::kCompleted || s == RunState::kFailed || s == RunState::kAborted;
 }
 
-// Applies `facets` sent at time `t` to `into`. Returns whether anything changed.
+// Applies `facets` sent at time `t` to `into`: a facet replaces one of the same name set at
+// an earlier or equal time; `_deleted` leaves a tombstone. Returns whether anything changed.
 bool ApplyFacets(const std::vector<Facet>& facets, Micros t, std::vector<FacetRecord>* into) {
   bool changed = false;
   for (const auto& f : facets) {
-    auto it = std::lower_bound(into->begin(), into->end(), f.name,
-                               [](const FacetRecord& r, const std::string& n) { return r.name < n; });
+    auto it =
+        std::lower_bound(into->begin(), into->end(), f.name,
+                         [](const FacetRecord& r, const std::string& n) { return r.name < n; });
     bool present = it != into->end() && it->name == f.name;
     if (present && it->time > t) continue;  // a newer event already set it
     if (f.deleted) {
-      if (present) {
-        into->erase(it);
+      // A tombstone (empty json) remembers when the facet was deleted, so an older event
+      // cannot bring it back.
+      if (!present) {
+        into->insert(it, FacetRecord{f.name, "", t});
+        changed = true;
+      } else if (!it->json.empty() || it->time != t) {
+        it->json.clear();
+        it->time = t;
         changed = true;
       }
       continue;
@@ -142,8 +150,7 @@ Result<NodeRecord*> Application::Node(NodeId id) {
   return &nodes_.emplace(id, std::move(*n)).first->second;
 }
 
-Result<NodeId> Application::ResolveJob(const std::string& ns, const std::string& name,
-                                       bool seen) {
+Result<NodeId> Application::ResolveJob(const std::string& ns, const std::string& name, bool seen) {
   std::string key = JobNameKey(ns, name);
   TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
   if (id) {
@@ -290,6 +297,11 @@ Result<NodeId> Application::ApplyDataset(const DatasetRef& ref) {
   }
   TRIB_ASSIGN_OR_RETURN(NodeId id, ResolveDataset(ref.ns, ref.name, true));
   TRIB_ASSIGN_OR_RETURN(NodeRecord * n, Node(id));
+  // A lifecycle change counts only if it is not older than the last one recorded.
+  bool lifecycle_current = true;
+  for (const auto& f : n->facets) {
+    if (f.name == "lifecycleStateChange" && f.time > t_) lifecycle_current = false;
+  }
   if (ApplyFacets(ref.facets, t_, &n->facets)) Touch(n);
   for (const auto& s : ref.symlinks) {
     std::string key = DatasetNameKey(s.ns, s.name);
@@ -299,14 +311,13 @@ Result<NodeId> Application::ApplyDataset(const DatasetRef& ref) {
     n->aliases.push_back(s.ns + "\n" + s.name);
     Touch(n);
   }
-  if (ref.lifecycle) {
+  if (ref.lifecycle && lifecycle_current) {
     const std::string& state = ref.lifecycle->state;
-    if (state == "DROP" && t_ >= n->dropped_at) {
+    if (state == "DROP") {
       n->flags |= kFlagDropped;
       n->dropped_at = t_;
       Touch(n);
-    } else if ((state == "CREATE" || state == "OVERWRITE") && (n->flags & kFlagDropped) &&
-               t_ > n->dropped_at) {
+    } else if ((state == "CREATE" || state == "OVERWRITE") && (n->flags & kFlagDropped)) {
       n->flags &= ~kFlagDropped;
       Touch(n);
     }
@@ -367,12 +378,8 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
 Status Application::ApplyRunState(RunRecord* run) {
   RunState next = StateOf(ev_.event_type);
   if (run->last_event < t_) run->last_event = t_;
-  if (ev_.event_type == EventType::kStart && (run->started_at == 0 || t_ < run->started_at)) {
-    run->started_at = t_;
-  } else if (run->started_at == 0 || t_ < run->started_at) {
-    // Without a START, the earliest event stands in for the start.
-    if (ev_.event_type != EventType::kStart) run->started_at = t_;
-  }
+  // The run started no later than its earliest event, START or not (some runs send none).
+  if (run->started_at == 0 || t_ < run->started_at) run->started_at = t_;
   if (next == RunState::kNew) return Status::Ok();
   bool take;
   if (run->state == RunState::kNew) {
@@ -490,10 +497,12 @@ Status Application::Retire(NodeId job, const Report& keep) {
     if (e.current() && e.first_seen < t_ && !ContainsSorted(keep.outputs, e.to)) retire(e);
   }
   for (NodeId out : keep.outputs) InsertSorted(&written, out);
+  for (NodeId ds : keep.lineage_datasets) InsertSorted(&written, ds);
   // Column edges of the job end in fields of datasets it writes or has written. Those
   // into a dataset this run writes but gave no column lineage for are kept.
   for (NodeId ds : written) {
-    bool dataset_dropped = !ContainsSorted(keep.outputs, ds);
+    bool dataset_dropped =
+        !ContainsSorted(keep.outputs, ds) && !ContainsSorted(keep.lineage_datasets, ds);
     bool reported = ContainsSorted(keep.lineage_datasets, ds);
     if (!dataset_dropped && !reported) continue;
     TRIB_ASSIGN_OR_RETURN(auto fields, w_.ScanNames(FieldPrefix(ds)));
@@ -537,8 +546,16 @@ Status Application::Run() {
       Report report;
       TRIB_RETURN_IF_ERROR(CollectColumnLineage(ds, ref, &report));
       report.inputs.clear();  // no job: no dataset-level edges
-      TRIB_RETURN_IF_ERROR(AddEdges(kNoNode, kNoNode, report, 0));
-      TRIB_RETURN_IF_ERROR(RetireStatic(ds, report));
+      // Static lineage of a dataset is ordered by the dataset's own lineage time.
+      TRIB_ASSIGN_OR_RETURN(NodeRecord * node, Node(ds));
+      Micros lineage_time = node->lineage_time;
+      TRIB_RETURN_IF_ERROR(AddEdges(kNoNode, kNoNode, report, lineage_time));
+      if (t_ > lineage_time) {
+        TRIB_RETURN_IF_ERROR(RetireStatic(ds, report));
+        TRIB_ASSIGN_OR_RETURN(node, Node(ds));
+        node->lineage_time = t_;
+        Touch(node);
+      }
     }
     return Flush();
   }

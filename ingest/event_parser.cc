@@ -522,7 +522,7 @@ Result<ParentRef> ReadParent(const json& facet, const std::string& path) {
   TRIB_ASSIGN_OR_RETURN(out.job_ns, RequiredString(*job, "namespace", job_path, Empty::kRejected));
   TRIB_ASSIGN_OR_RETURN(out.job_name, RequiredString(*job, "name", job_path, Empty::kRejected));
   // The spec requires both halves of root; each is read on its own, so a producer that sends
-  // only one still links to it.
+  // only one is not rejected.
   TRIB_ASSIGN_OR_RETURN(const json* root, OptionalObject(facet, "root", path));
   if (root == nullptr) return out;
   const std::string root_path = Child(path, "root");

@@ -5,7 +5,8 @@
 // are checked against ../shared/openlineage/spec; a rejection is InvalidArgument whose
 // path() is the JSON pointer of the problem ("" for the document itself, e.g. bad JSON).
 //
-// Limits guard against hostile input: nesting depth, string length and total size. Any
+// Limits guard against hostile input: nesting depth and string length (the caller limits the
+// total size). Any
 // input, however malformed (invalid UTF-8, wrong types, empty body), yields a Status and
 // never throws or crashes.
 //

@@ -3,7 +3,7 @@
 // Callers (HTTP handlers, the file loader) parse events on their own threads and Submit
 // them. One writer thread takes everything queued, applies each event under its own save
 // point (a failing event is undone alone), and commits the lot in one WriteBatch with the
-// WAL on, so concurrent writers share one fsync. Only after the commit does Submit return
+// WAL on, so concurrent callers share one fsync. Only after the commit does Submit return
 // success: an acknowledged event is durable. The commit's GraphDelta then goes to the
 // listener (the in-memory graph) before any caller is answered, so an acknowledged event is
 // also visible to queries.

@@ -73,7 +73,7 @@ struct DatasetIdentifier {
 };
 
 struct LifecycleChange {
-  std::string state;  // ALTER, CREATE, DROP, OVERWRITE, RENAME, TRUNCATE
+  std::string state;                          // ALTER, CREATE, DROP, OVERWRITE, RENAME, TRUNCATE
   std::optional<DatasetIdentifier> previous;  // set for RENAME when sent
 };
 

@@ -14,8 +14,8 @@ namespace tributary {
 namespace {
 
 const char* const kColumnFamilyNames[kCfCount] = {
-    "default", "events", "event_digests", "nodes", "names",
-    "out_edges", "in_edges", "schemas", "runs", "meta",
+    "default",   "events",   "event_digests", "nodes", "names",
+    "out_edges", "in_edges", "schemas",       "runs",  "meta",
 };
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
@@ -26,8 +26,6 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.IsCorruption()) return Status::DataLoss(what + ": " + s.ToString());
   return Status::Internal(what + ": " + s.ToString());
 }
-
-rocksdb::Slice AsSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 
 template <typename Fn>
 Status Scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, Fn fn) {
@@ -75,8 +73,7 @@ Result<std::unique_ptr<GraphStore>> GraphStore::Open(const StoreOptions& options
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (int i = 0; i < kCfCount; ++i) descriptors.emplace_back(kColumnFamilyNames[i], cfo);
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s =
-      rocksdb::DB::Open(db_options, options.path, descriptors, &handles->cf, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles->cf, &raw);
   if (!s.ok()) return FromRocks(s, "opening store at " + options.path);
   handles->db.reset(raw);
 
@@ -98,6 +95,11 @@ Status GraphStore::LoadCounters() {
   if (v != std::to_string(kFormatVersion)) {
     return Status::FailedPrecondition("store format version " + v + " is not supported (want " +
                                       std::to_string(kFormatVersion) + ")");
+  }
+  s = db->Get({}, h_->cf[kCfMeta], "rebuilding", &v);
+  if (!s.IsNotFound()) {
+    TRIB_RETURN_IF_ERROR(FromRocks(s, "reading rebuild marker"));
+    rebuilding_ = true;
   }
   for (auto [key, counter] : {std::pair{"next_id", &next_id_}, std::pair{"next_seq", &next_seq_}}) {
     s = db->Get({}, h_->cf[kCfMeta], key, &v);
@@ -145,12 +147,12 @@ Result<std::optional<NodeId>> GraphStore::FindName(const std::string& key) const
 Result<std::vector<std::pair<std::string, NodeId>>> GraphStore::ScanNames(
     const std::string& prefix) const {
   std::vector<std::pair<std::string, NodeId>> out;
-  TRIB_RETURN_IF_ERROR(Scan(h_->db.get(), h_->cf[kCfNames], prefix,
-                            [&](std::string_view k, std::string_view v) {
-                              if (v.size() != 8) return Status::DataLoss("corrupt name entry");
-                              out.emplace_back(std::string(k), DecodeFixed64BE(v.data()));
-                              return Status::Ok();
-                            }));
+  TRIB_RETURN_IF_ERROR(
+      Scan(h_->db.get(), h_->cf[kCfNames], prefix, [&](std::string_view k, std::string_view v) {
+        if (v.size() != 8) return Status::DataLoss("corrupt name entry");
+        out.emplace_back(std::string(k), DecodeFixed64BE(v.data()));
+        return Status::Ok();
+      }));
   return out;
 }
 
@@ -176,8 +178,7 @@ Result<std::optional<std::string>> GraphStore::GetEvent(uint64_t seq) const {
   return std::optional<std::string>(std::move(v));
 }
 
-Status GraphStore::ForEachEvent(
-    const std::function<Status(uint64_t, std::string_view)>& fn) const {
+Status GraphStore::ForEachEvent(const std::function<Status(uint64_t, std::string_view)>& fn) const {
   return Scan(h_->db.get(), h_->cf[kCfEvents], "", [&](std::string_view k, std::string_view v) {
     if (k.size() != 8) return Status::DataLoss("corrupt event key");
     return fn(DecodeFixed64BE(k.data()), v);
@@ -212,14 +213,21 @@ Status GraphStore::ForEachEdge(const std::function<Status(const EdgeRecord&)>& f
 
 Status GraphStore::ResetDerived() {
   rocksdb::DB* db = h_->db.get();
+  rocksdb::WriteOptions sync_write;
+  sync_write.sync = true;
+  // Marked before anything is dropped, so an interrupted rebuild is noticed at the next open.
+  TRIB_RETURN_IF_ERROR(
+      FromRocks(db->Put(sync_write, h_->cf[kCfMeta], "rebuilding", "1"), "marking rebuild"));
+  rebuilding_ = true;
   for (int cf = kCfEventDigests; cf < kCfCount; ++cf) {
     if (cf == kCfMeta) continue;
     rocksdb::ColumnFamilyHandle* old = h_->cf[cf];
     TRIB_RETURN_IF_ERROR(FromRocks(db->DropColumnFamily(old), "dropping column family"));
     TRIB_RETURN_IF_ERROR(FromRocks(db->DestroyColumnFamilyHandle(old), "dropping column family"));
     h_->cf[cf] = nullptr;
-    TRIB_RETURN_IF_ERROR(FromRocks(db->CreateColumnFamily(h_->cf_options, kColumnFamilyNames[cf], &h_->cf[cf]),
-                                   "creating column family"));
+    TRIB_RETURN_IF_ERROR(
+        FromRocks(db->CreateColumnFamily(h_->cf_options, kColumnFamilyNames[cf], &h_->cf[cf]),
+                  "creating column family"));
   }
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -228,15 +236,24 @@ Status GraphStore::ResetDerived() {
   return Status::Ok();
 }
 
+Status GraphStore::FinishRebuild() {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  TRIB_RETURN_IF_ERROR(
+      FromRocks(h_->db->Delete(wo, h_->cf[kCfMeta], "rebuilding"), "clearing rebuild marker"));
+  rebuilding_ = false;
+  return Status::Ok();
+}
+
 Result<std::string> GraphStore::DumpDerived() const {
   std::string out;
   for (int cf = kCfEventDigests; cf < kCfCount; ++cf) {
     out += std::string("[") + kColumnFamilyNames[cf] + "]\n";
-    TRIB_RETURN_IF_ERROR(Scan(h_->db.get(), h_->cf[cf], "", [&](std::string_view k,
-                                                                 std::string_view v) {
-      out += Sha256Hex(k).substr(0, 16) + " " + Sha256Hex(v).substr(0, 16) + "\n";
-      return Status::Ok();
-    }));
+    TRIB_RETURN_IF_ERROR(
+        Scan(h_->db.get(), h_->cf[cf], "", [&](std::string_view k, std::string_view v) {
+          out += Sha256Hex(k).substr(0, 16) + " " + Sha256Hex(v).substr(0, 16) + "\n";
+          return Status::Ok();
+        }));
   }
   return out;
 }

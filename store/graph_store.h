@@ -10,7 +10,7 @@
 //   in_edges      to|kind|from|job|first_seen -> empty
 //   schemas       dataset|time -> schema version
 //   runs          run id -> RunRecord
-//   meta          "format_version", "next_id", "next_seq"
+//   meta          "format_version", "next_id", "next_seq", "rebuilding"
 //
 // Writes go through a StoreWriter (one at a time), whose reads see its own pending writes,
 // and are committed atomically with Commit. Everything but `events` and `meta`'s
@@ -37,7 +37,8 @@ struct StoreHandles;  // RocksDB handles, defined in graph_store.cc
 
 struct StoreOptions {
   std::string path;  // directory of the store; created when missing
-  // fsync the write-ahead log on every commit. Concurrent commits share one fsync.
+  // fsync the write-ahead log on every commit. The ingest pipeline commits the events of
+  // concurrent callers together, so they share one fsync.
   bool sync = true;
   // RocksDB block cache for reads.
   size_t block_cache_bytes = size_t{256} << 20;
@@ -85,8 +86,13 @@ class GraphStore {
   const StoreOptions& options() const { return options_; }
 
   // Drops every derived record (all but the event log and the format version), for a
-  // rebuild from the log. No writer may be open.
+  // rebuild from the log, and marks the store as rebuilding until FinishRebuild. No writer
+  // may be open.
   Status ResetDerived();
+  Status FinishRebuild();
+  // True when a rebuild started and has not finished (it was interrupted): the derived
+  // records are incomplete.
+  bool rebuilding() const { return rebuilding_; }
 
   // A text dump of every derived record, in key order: for tests that compare two stores.
   Result<std::string> DumpDerived() const;
@@ -100,6 +106,7 @@ class GraphStore {
   std::unique_ptr<StoreHandles> h_;
   std::atomic<uint64_t> next_id_{1};
   std::atomic<uint64_t> next_seq_{1};
+  bool rebuilding_ = false;
 };
 
 }  // namespace tributary

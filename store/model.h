@@ -40,9 +40,9 @@ enum class RunState : uint8_t {
   kAborted = 4,
 };
 
-const char* NodeKindName(NodeKind kind);    // "dataset", "job", "run", "field"
-const char* EdgeKindName(EdgeKind kind);    // "read", "write", "column"
-const char* RunStateName(RunState state);   // "NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED"
+const char* NodeKindName(NodeKind kind);   // "dataset", "job", "run", "field"
+const char* EdgeKindName(EdgeKind kind);   // "read", "write", "column"
+const char* RunStateName(RunState state);  // "NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED"
 
 // Node flags.
 inline constexpr uint32_t kFlagUnseen = 1;   // only referenced (e.g. by column lineage)
@@ -58,21 +58,22 @@ struct FacetRecord {
 struct NodeRecord {
   NodeId id = kNoNode;
   NodeKind kind = NodeKind::kDataset;
-  std::string ns;    // dataset, job: namespace. field: the dataset's namespace.
-  std::string name;  // dataset, job: name. field: the dataset's name.
-  std::string field;          // field: dotted path
-  NodeId dataset = kNoNode;   // field: its dataset
+  std::string ns;            // dataset, job: namespace. field: empty (see `dataset`)
+  std::string name;          // dataset, job: name. field: empty
+  std::string field;         // field: dotted path
+  NodeId dataset = kNoNode;  // field: its dataset
   uint32_t flags = 0;
-  Micros first_seen = 0;  // event time
-  Micros updated = 0;     // event time of the last change
-  Micros dropped_at = 0;  // with kFlagDropped
-  std::string field_type;   // field: type from the latest schema that lists it
-  std::vector<FacetRecord> facets;     // sorted by name
-  std::vector<std::string> aliases;    // dataset: "ns\nname" of symlinks and former names
-  NodeId parent_job = kNoNode;         // job: from the parent run facet
-  NodeId latest_run = kNoNode;         // job: latest run by event time
-  NodeId lineage_run = kNoNode;        // job: the completed run its lineage comes from
-  Micros lineage_time = 0;             // job: event time of that completion (0: none)
+  Micros first_seen = 0;             // event time
+  Micros updated = 0;                // event time of the last change
+  Micros dropped_at = 0;             // with kFlagDropped
+  std::string field_type;            // field: type from the latest schema that lists it
+  std::vector<FacetRecord> facets;   // sorted by name; empty json: deleted (tombstone)
+  std::vector<std::string> aliases;  // dataset: "ns\nname" of symlinks and former names
+  NodeId parent_job = kNoNode;       // job: from the parent run facet
+  NodeId latest_run = kNoNode;       // job: latest run by event time
+  NodeId lineage_run = kNoNode;      // job: the completed run its lineage comes from
+  Micros lineage_time = 0;           // job: event time of that completion (0: none).
+                                     // dataset: time of its latest static (DatasetEvent) lineage
 
   bool unseen() const { return flags & kFlagUnseen; }
 };
@@ -95,8 +96,8 @@ struct EdgeRecord {
                          // kRead/kWrite: the job itself
   Micros first_seen = 0;
   Micros retired = kForever;
-  NodeId last_run = kNoNode;            // the run that last reported it
-  std::vector<Transform> transforms;    // kDerive only; sorted, unique
+  NodeId last_run = kNoNode;          // the run that last reported it
+  std::vector<Transform> transforms;  // kDerive only; sorted, unique
 
   bool current() const { return retired == kForever; }
   bool ValidAt(Micros t) const { return first_seen <= t && t < retired; }
@@ -115,12 +116,12 @@ struct RunRecord {
   NodeId job = kNoNode;
   RunState state = RunState::kNew;
   Micros state_time = 0;  // event time of the event that set `state`
-  Micros started_at = 0;  // START (or first event) time; 0 when unknown
+  Micros started_at = 0;  // time of the run's earliest event
   Micros ended_at = 0;    // terminal event time; 0 while running
   Micros last_event = 0;  // latest event time seen
   NodeId parent_run = kNoNode;
   std::string error_message;
-  std::vector<FacetRecord> facets;  // run facets, sorted by name
+  std::vector<FacetRecord> facets;  // run facets, sorted by name; empty json: deleted
   std::vector<NodeId> inputs;       // accumulated over the run's events, sorted
   std::vector<NodeId> outputs;
   std::vector<RunColumnEdge> column_edges;  // sorted by (from, to)

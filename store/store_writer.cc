@@ -38,10 +38,10 @@ size_t StoreWriter::pending_bytes() const { return w_->batch.GetDataSize(); }
 namespace {
 
 // Reads `key` of `cf` through the pending batch. Returns false when absent.
-Result<bool> Get(GraphStore& store, StoreHandles& h, WriterState& w, int cf,
-                 const std::string& key, std::string* value) {
-  rocksdb::Status s = w.batch.GetFromBatchAndDB(h.db.get(), rocksdb::ReadOptions(), h.cf[cf], key,
-                                                value);
+Result<bool> Get(GraphStore& store, StoreHandles& h, WriterState& w, int cf, const std::string& key,
+                 std::string* value) {
+  rocksdb::Status s =
+      w.batch.GetFromBatchAndDB(h.db.get(), rocksdb::ReadOptions(), h.cf[cf], key, value);
   (void)store;
   if (s.IsNotFound()) return false;
   TRIB_RETURN_IF_ERROR(FromRocks(s, "reading"));
@@ -101,20 +101,19 @@ Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
 Result<std::vector<EdgeRecord>> StoreWriter::Edges(NodeId node, EdgeKind kind, bool outgoing) {
   std::vector<EdgeRecord> out;
   int cf = outgoing ? kCfOutEdges : kCfInEdges;
-  TRIB_RETURN_IF_ERROR(ScanPrefix(*store_.h_, *w_, cf, EdgePrefix(node, kind),
-                                  [&](std::string_view k, std::string_view v) {
-                                    if (k.size() != 33) return Status::DataLoss("corrupt edge key");
-                                    EdgeRecord e;
-                                    if (outgoing) {
-                                      DecodeOutEdgeKey(k, &e);
-                                      return DecodeEdgeValue(v, &e).ok()
-                                                 ? (out.push_back(std::move(e)), Status::Ok())
-                                                 : Status::DataLoss("corrupt edge value");
-                                    }
-                                    DecodeInEdgeKey(k, &e);
-                                    out.push_back(std::move(e));
-                                    return Status::Ok();
-                                  }));
+  TRIB_RETURN_IF_ERROR(ScanPrefix(
+      *store_.h_, *w_, cf, EdgePrefix(node, kind), [&](std::string_view k, std::string_view v) {
+        if (k.size() != 33) return Status::DataLoss("corrupt edge key");
+        EdgeRecord e;
+        if (outgoing) {
+          DecodeOutEdgeKey(k, &e);
+          return DecodeEdgeValue(v, &e).ok() ? (out.push_back(std::move(e)), Status::Ok())
+                                             : Status::DataLoss("corrupt edge value");
+        }
+        DecodeInEdgeKey(k, &e);
+        out.push_back(std::move(e));
+        return Status::Ok();
+      }));
   if (!outgoing) {
     // in_edges hold no value: read each record from out_edges.
     for (auto& e : out) {
@@ -128,8 +127,7 @@ Result<std::vector<EdgeRecord>> StoreWriter::Edges(NodeId node, EdgeKind kind, b
   return out;
 }
 
-Result<std::vector<EdgeRecord>> StoreWriter::EdgesBetween(NodeId from, EdgeKind kind,
-                                                          NodeId to) {
+Result<std::vector<EdgeRecord>> StoreWriter::EdgesBetween(NodeId from, EdgeKind kind, NodeId to) {
   std::vector<EdgeRecord> out;
   TRIB_RETURN_IF_ERROR(ScanPrefix(*store_.h_, *w_, kCfOutEdges, EdgePrefix(from, kind, to),
                                   [&](std::string_view k, std::string_view v) {
@@ -174,8 +172,7 @@ NodeId StoreWriter::AllocateId() { return next_id_++; }
 
 uint64_t StoreWriter::AppendEvent(std::string_view bytes) {
   uint64_t seq = next_seq_++;
-  w_->batch.Put(store_.h_->cf[kCfEvents], IdKey(seq),
-                rocksdb::Slice(bytes.data(), bytes.size()));
+  w_->batch.Put(store_.h_->cf[kCfEvents], IdKey(seq), rocksdb::Slice(bytes.data(), bytes.size()));
   return seq;
 }
 

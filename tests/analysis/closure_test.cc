@@ -72,8 +72,9 @@ TEST_F(ClosureTest, CyclesTerminateAndDiamondsCountOnceAtTheShortestDistance) {
   Ds b{.name = "b"};
   b.lineage = {{"x", {{.ns = "db", .name = "a", .field = "x"}}}};
   Ds c{.name = "c"};
-  c.lineage = {{"x", {{.ns = "db", .name = "b", .field = "x"}}},
-               {"y", {{.ns = "db", .name = "a", .field = "x"}, {.ns = "db", .name = "b", .field = "x"}}}};
+  c.lineage = {
+      {"x", {{.ns = "db", .name = "b", .field = "x"}}},
+      {"y", {{.ns = "db", .name = "a", .field = "x"}, {.ns = "db", .name = "b", .field = "x"}}}};
   Ds a{.name = "a"};
   a.lineage = {{"x", {{.ns = "db", .name = "c", .field = "x"}}}};
   s_.MustIngest(RunEvent("j1", kRun1, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "a"}}, {b}));
@@ -91,10 +92,10 @@ TEST_F(ClosureTest, CyclesTerminateAndDiamondsCountOnceAtTheShortestDistance) {
 
 TEST_F(ClosureTest, DirectOnlySkipsIndirectEdges) {
   Ds b{.name = "b"};
-  b.lineage = {{"total",
-                {{.ns = "db", .name = "a", .field = "amount", .subtype = "AGGREGATION"},
-                 {.ns = "db", .name = "a", .field = "status", .type = "INDIRECT",
-                  .subtype = "FILTER"}}}};
+  b.lineage = {
+      {"total",
+       {{.ns = "db", .name = "a", .field = "amount", .subtype = "AGGREGATION"},
+        {.ns = "db", .name = "a", .field = "status", .type = "INDIRECT", .subtype = "FILTER"}}}};
   s_.MustIngest(RunEvent("j1", kRun1, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "a"}}, {b}));
   auto all = Distances(Run({.root = s_.Field("b", "total"),
                             .direction = Direction::kUpstream,
@@ -116,10 +117,12 @@ TEST_F(ClosureTest, AsOfAnswersFromTheGraphAsItStood) {
   auto now = Distances(Run({.root = s_.Dataset("a")}));
   EXPECT_TRUE(now.count(s_.Dataset("c")));
   EXPECT_FALSE(now.count(s_.Dataset("b")));
-  auto then = Distances(Run({.root = s_.Dataset("a"), .as_of = *ParseTime("2024-01-02T00:00:00Z")}));
+  auto then =
+      Distances(Run({.root = s_.Dataset("a"), .as_of = *ParseTime("2024-01-02T00:00:00Z")}));
   EXPECT_TRUE(then.count(s_.Dataset("b")));
   EXPECT_FALSE(then.count(s_.Dataset("c")));
-  auto before = Distances(Run({.root = s_.Dataset("a"), .as_of = *ParseTime("2023-01-01T00:00:00Z")}));
+  auto before =
+      Distances(Run({.root = s_.Dataset("a"), .as_of = *ParseTime("2023-01-01T00:00:00Z")}));
   EXPECT_EQ(before.size(), 1u);  // only the root: nothing existed yet
 }
 
@@ -130,21 +133,22 @@ TEST_F(ClosureTest, BothDirectionsAndJobRootsAtColumnLevel) {
   c.lineage = {{"x", {{.ns = "db", .name = "b", .field = "x"}}}};
   s_.MustIngest(RunEvent("j1", kRun1, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "a"}}, {b}));
   s_.MustIngest(RunEvent("j2", kRun2, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "b"}}, {c}));
-  auto both = Distances(Run({.root = s_.Field("b", "x"), .direction = Direction::kBoth,
-                             .level = Level::kColumn}));
+  auto both = Distances(
+      Run({.root = s_.Field("b", "x"), .direction = Direction::kBoth, .level = Level::kColumn}));
   EXPECT_EQ(both.size(), 3u);
   auto job = Distances(Run({.root = s_.Job("j2"), .level = Level::kColumn}));
   EXPECT_EQ(job[s_.Job("j2")], 0);
   EXPECT_EQ(job[s_.Field("c", "x")], 1);
   EXPECT_FALSE(job.count(s_.Field("a", "x")));
-  auto job_up = Distances(Run({.root = s_.Job("j2"), .direction = Direction::kUpstream,
-                               .level = Level::kColumn}));
+  auto job_up = Distances(
+      Run({.root = s_.Job("j2"), .direction = Direction::kUpstream, .level = Level::kColumn}));
   EXPECT_EQ(job_up[s_.Field("b", "x")], 1);
   EXPECT_EQ(job_up[s_.Field("a", "x")], 2);
 }
 
 TEST_F(ClosureTest, NodeWithNoLineageIsItsOwnClosure) {
-  s_.MustIngest(RunEvent("j1", kRun4, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "lonely"}}, {}));
+  s_.MustIngest(
+      RunEvent("j1", kRun4, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "lonely"}}, {}));
   ClosureResult r = Run({.root = s_.Dataset("lonely"), .level = Level::kColumn});
   EXPECT_EQ(r.nodes.size(), 1u);
   EXPECT_TRUE(r.edges.empty());
@@ -159,8 +163,9 @@ TEST(LineageGraphTest, IncrementalUpdatesEqualAFreshLoad) {
   for (int i = 0; i < 300; ++i) {
     Ds out{.name = "t" + std::to_string(i + 1)};
     for (int c = 0; c < 20; ++c) {
-      out.lineage.push_back({"c" + std::to_string(c),
-                             {{.ns = "db", .name = "t" + std::to_string(i), .field = "c" + std::to_string(c)}}});
+      out.lineage.push_back(
+          {"c" + std::to_string(c),
+           {{.ns = "db", .name = "t" + std::to_string(i), .field = "c" + std::to_string(c)}}});
     }
     std::string run = "01890000-0000-7000-8000-" + std::to_string(100000000000 + i);
     GraphDelta delta;

@@ -58,14 +58,16 @@ TEST(CliTest, IngestClosureAndRebuild) {
   EXPECT_NE(ingest.text.find("accepted: 121"), std::string::npos) << ingest.text;
   EXPECT_NE(ingest.text.find("rejected: 0"), std::string::npos);
 
-  Output closure = Tributary("closure " + data +
-                       " --node-id 'datasetField:file:/tmp/cll_test/tbl1:agg' --direction upstream");
+  Output closure =
+      Tributary("closure " + data +
+                " --node-id 'datasetField:file:/tmp/cll_test/tbl1:agg' --direction upstream");
   ASSERT_EQ(closure.code, 0) << closure.text;
   auto j = nlohmann::json::parse(closure.text);
   EXPECT_EQ(j["root"]["field"], "agg");
   EXPECT_GE(j["nodes"].size(), 4u);
 
-  Output bad = Tributary("closure " + data + " --namespace file --name /tmp/cll_test/tbl1 --depth x");
+  Output bad =
+      Tributary("closure " + data + " --namespace file --name /tmp/cll_test/tbl1 --depth x");
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.text.find("depth"), std::string::npos);
   Output missing = Tributary("closure " + data + " --namespace file --name /nope");
@@ -74,16 +76,17 @@ TEST(CliTest, IngestClosureAndRebuild) {
 
   Output rebuild = Tributary("rebuild " + data);
   EXPECT_EQ(rebuild.code, 0) << rebuild.text;
-  Output again = Tributary("closure " + data +
-                     " --node-id 'datasetField:file:/tmp/cll_test/tbl1:agg' --direction upstream");
+  Output again =
+      Tributary("closure " + data +
+                " --node-id 'datasetField:file:/tmp/cll_test/tbl1:agg' --direction upstream");
   EXPECT_EQ(again.text, closure.text);
 }
 
 TEST(CliTest, IngestReportsEachRejectionWithItsLine) {
   testing::TempDir dir;
   std::string file = dir.path() + "/events.ndjson";
-  std::ofstream(file) << testing::RunEvent("j", "01890000-0000-7000-8000-000000000001",
-                                           "COMPLETE", "2024-01-01T00:00:00Z", {}, {})
+  std::ofstream(file) << testing::RunEvent("j", "01890000-0000-7000-8000-000000000001", "COMPLETE",
+                                           "2024-01-01T00:00:00Z", {}, {})
                       << "\n\n{\"eventTime\": \"2024-01-01T00:00:00Z\"}\n";
   Output out = Tributary("ingest --data " + dir.path() + "/store " + file);
   EXPECT_EQ(out.code, 3);
@@ -91,6 +94,10 @@ TEST(CliTest, IngestReportsEachRejectionWithItsLine) {
   EXPECT_NE(out.text.find("events.ndjson:3:"), std::string::npos) << out.text;
   Output none = Tributary("ingest --data " + dir.path() + "/store " + dir.path() + "/absent.json");
   EXPECT_EQ(none.code, 1);
+  // After "--" every argument is a path, even one that looks like an option.
+  Output dashed = Tributary("ingest --data " + dir.path() + "/store -- --absent.json");
+  EXPECT_EQ(dashed.code, 1);
+  EXPECT_NE(dashed.text.find("no such file or directory: --absent.json"), std::string::npos);
 }
 
 TEST(CliTest, ServeLoadsTheSamplesAndStopsOnSigterm) {

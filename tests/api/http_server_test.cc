@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "tests/test_util.h"
 
@@ -42,7 +44,8 @@ std::string Encode(const std::string& s) {
 // Every event of ../shared/openlineage/examples, one string each.
 std::vector<std::string> ExampleEvents() {
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(std::string(TRIB_SHARED_DIR) + "/openlineage/examples")) {
+  for (const auto& e :
+       fs::directory_iterator(std::string(TRIB_SHARED_DIR) + "/openlineage/examples")) {
     auto ext = e.path().extension();
     if (ext == ".json" || ext == ".ndjson") files.push_back(e.path());
   }
@@ -82,6 +85,7 @@ class HttpServerTest : public ::testing::Test {
     server_ = std::make_unique<HttpServer>(*service_, so);
     auto port = server_->Start();
     ASSERT_TRUE(port.ok()) << port.status().ToString();
+    port_ = *port;
     client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
   }
   void Stop() {
@@ -108,6 +112,7 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<Service> service_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<httplib::Client> client_;
+  int port_ = 0;
 };
 
 TEST_F(HttpServerTest, EveryExampleEventIsAcceptedAndItsLineageIsThere) {
@@ -119,8 +124,7 @@ TEST_F(HttpServerTest, EveryExampleEventIsAcceptedAndItsLineageIsThere) {
     EXPECT_EQ(r->status, 201) << "event " << i << ": " << r->body;
   }
   // Spark column lineage: tbl1.agg is an aggregation of cll_source2.c.
-  json up = Get("/api/v1/closure?nodeId=" +
-                Encode("datasetField:file:/tmp/cll_test/tbl1:agg") +
+  json up = Get("/api/v1/closure?nodeId=" + Encode("datasetField:file:/tmp/cll_test/tbl1:agg") +
                 "&direction=upstream");
   std::set<std::string> ids;
   for (const auto& n : up["nodes"]) ids.insert(n["id"]);
@@ -136,11 +140,13 @@ TEST_F(HttpServerTest, EveryExampleEventIsAcceptedAndItsLineageIsThere) {
   }
   EXPECT_TRUE(aggregation);
   // Airflow's legacy column lineage: upload.a comes from both CSVs.
-  json legacy = Get("/api/v1/closure?kind=field&namespace=bigquery&name=mock-project.test.upload"
-                    "&field=a&direction=upstream");
+  json legacy =
+      Get("/api/v1/closure?kind=field&namespace=bigquery&name=mock-project.test.upload"
+          "&field=a&direction=upstream");
   EXPECT_EQ(legacy["nodes"].size(), 3u);
   // Dataset level, across the BigQuery -> Spark -> file pipeline.
-  json down = Get("/api/v1/closure?namespace=bigquery&name=bigquery-public-data.samples.shakespeare");
+  json down =
+      Get("/api/v1/closure?namespace=bigquery&name=bigquery-public-data.samples.shakespeare");
   bool reaches_file = false;
   for (const auto& n : down["nodes"]) {
     if (n["kind"] == "dataset" && n["namespace"] == "file") reaches_file = true;
@@ -184,7 +190,9 @@ TEST_F(HttpServerTest, MalformedInputGetsA4xxAndChangesNothing) {
     EXPECT_EQ(r->status, c.status) << c.what << ": " << r->body;
     json body = json::parse(r->body);
     EXPECT_TRUE(body["error"].is_string()) << c.what;
-    if (!c.path.empty()) EXPECT_EQ(body["path"], c.path) << c.what;
+    if (!c.path.empty()) {
+      EXPECT_EQ(body["path"], c.path) << c.what;
+    }
   }
   EXPECT_EQ(Stats(), before);
 }
@@ -250,7 +258,8 @@ TEST_F(HttpServerTest, BatchStoresTheValidEventsAndReportsEachRejection) {
 
 TEST_F(HttpServerTest, ClosureParametersAreChecked) {
   for (const auto& e : ExampleEvents()) ASSERT_EQ(Post("/api/v1/lineage", e)->status, 201);
-  std::string ok = "/api/v1/closure?namespace=bigquery&name=bigquery-public-data.samples.shakespeare";
+  std::string ok =
+      "/api/v1/closure?namespace=bigquery&name=bigquery-public-data.samples.shakespeare";
   struct Case {
     std::string query;
     int status;
@@ -281,11 +290,13 @@ TEST_F(HttpServerTest, ClosureParametersAreChecked) {
 TEST_F(HttpServerTest, MarquezNodeIdsWithPortsInTheNamespaceResolve) {
   testing::Ds src{.ns = "postgres://db.prod:5432", .name = "shop.public.orders", .columns = {"id"}};
   testing::Ds dst{.ns = "postgres://db.prod:5432", .name = "shop.public.orders_copy"};
-  dst.lineage = {{"id", {{.ns = "postgres://db.prod:5432", .name = "shop.public.orders", .field = "id"}}}};
-  ASSERT_EQ(Post("/api/v1/lineage", testing::RunEvent("copy", "01890000-0000-7000-8000-000000000009",
-                                                      "COMPLETE", "2024-01-01T00:00:00Z", {src}, {dst}))
-                ->status,
-            201);
+  dst.lineage = {
+      {"id", {{.ns = "postgres://db.prod:5432", .name = "shop.public.orders", .field = "id"}}}};
+  ASSERT_EQ(
+      Post("/api/v1/lineage", testing::RunEvent("copy", "01890000-0000-7000-8000-000000000009",
+                                                "COMPLETE", "2024-01-01T00:00:00Z", {src}, {dst}))
+          ->status,
+      201);
   json r = Get("/api/v1/closure?nodeId=" +
                Encode("datasetField:postgres://db.prod:5432:shop.public.orders:id"));
   ASSERT_EQ(r["nodes"].size(), 2u);
@@ -306,6 +317,18 @@ TEST_F(HttpServerTest, DatasetAndJobEndpointsReturnTheNode) {
   EXPECT_EQ(job["type"], "JOB");
   EXPECT_FALSE(job["inputs"].empty());
   EXPECT_TRUE(job["latestRun"]["state"].is_string());
+  // A job whose name holds "/datasets/", URL-encoded, is still a job.
+  testing::Ds odd{.ns = "a/datasets/b", .name = "x/jobs/y"};
+  ASSERT_EQ(Post("/api/v1/lineage",
+                 testing::RunEvent("weird/datasets/name", "01890000-0000-7000-8000-000000000077",
+                                   "COMPLETE", "2024-01-01T00:00:00Z", {}, {odd}))
+                ->status,
+            201);
+  EXPECT_EQ(Get("/api/v1/namespaces/jobs/jobs/" + Encode("weird/datasets/name"))["name"],
+            "weird/datasets/name");
+  EXPECT_EQ(Get("/api/v1/namespaces/" + Encode("a/datasets/b") + "/datasets/" +
+                Encode("x/jobs/y"))["name"],
+            "x/jobs/y");
   json missing = Get("/api/v1/namespaces/file/datasets/nothing", 404);
   EXPECT_NE(missing["error"].get<std::string>().find("nothing"), std::string::npos);
   // Facets the store does not interpret are returned as they were sent.
@@ -336,8 +359,7 @@ TEST_F(HttpServerTest, HealthStatsAndMetrics) {
 
 TEST_F(HttpServerTest, AnswersSurviveARestart) {
   for (const auto& e : ExampleEvents()) ASSERT_EQ(Post("/api/v1/lineage", e)->status, 201);
-  std::string q = "/api/v1/closure?nodeId=" +
-                  Encode("datasetField:file:/tmp/cll_test/tbl1:agg") +
+  std::string q = "/api/v1/closure?nodeId=" + Encode("datasetField:file:/tmp/cll_test/tbl1:agg") +
                   "&direction=upstream";
   json before = Get(q);
   json stats = Stats();
@@ -355,8 +377,7 @@ TEST_F(HttpServerTest, RebuildFromTheLogEqualsTheIncrementalGraph) {
   ASSERT_EQ(json::parse(r->body)["summary"]["failed"], 0);
   auto dump_before = service_->store().DumpDerived();
   ASSERT_TRUE(dump_before.ok());
-  std::string q = "/api/v1/closure?nodeId=" +
-                  Encode("datasetField:file:/tmp/cll_test/tbl1:agg") +
+  std::string q = "/api/v1/closure?nodeId=" + Encode("datasetField:file:/tmp/cll_test/tbl1:agg") +
                   "&direction=upstream";
   json before = Get(q);
   json stats = Stats();
@@ -374,6 +395,51 @@ TEST_F(HttpServerTest, RebuildFromTheLogEqualsTheIncrementalGraph) {
   client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
   EXPECT_EQ(Get(q), before);
   EXPECT_EQ(Stats(), stats);
+}
+
+TEST_F(HttpServerTest, QueriesDuringIngestNeverSeeAHalfAppliedEvent) {
+  // Event i derives two columns, x and y, of out_i from in_i.x. A reader must see both
+  // edges or neither (then the root is unknown: 404).
+  constexpr int kEvents = 120;
+  auto event = [](int i) {
+    testing::Ds in{.name = "in_" + std::to_string(i), .columns = {"x"}};
+    testing::Ds out{.name = "out_" + std::to_string(i)};
+    out.lineage = {{"x", {{.ns = "db", .name = in.name, .field = "x"}}},
+                   {"y", {{.ns = "db", .name = in.name, .field = "x"}}}};
+    char run[40];
+    std::snprintf(run, sizeof run, "01890000-0000-7000-8000-%012d", i);
+    return testing::RunEvent("job_" + std::to_string(i), run, "COMPLETE", "2024-01-01T00:00:00Z",
+                             {in}, {out});
+  };
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0}, answered{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 3; ++w) {
+    threads.emplace_back([&, w] {
+      httplib::Client c("127.0.0.1", port_);
+      for (int i = w; i < kEvents; i += 3) {
+        auto r = c.Post("/api/v1/lineage", event(i), "application/json");
+        EXPECT_TRUE(r && r->status == 201);
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    httplib::Client c("127.0.0.1", port_);
+    for (int round = 0; !done; ++round) {
+      int i = round % kEvents;
+      auto r = c.Get(
+          ("/api/v1/closure?kind=field&namespace=db&name=in_" + std::to_string(i) + "&field=x")
+              .c_str());
+      if (!r || r->status != 200) continue;
+      ++answered;
+      if (json::parse(r->body)["nodes"].size() != 3) ++torn;
+    }
+  });
+  for (int w = 0; w < 3; ++w) threads[w].join();
+  done = true;
+  threads.back().join();
+  EXPECT_EQ(torn, 0);
+  EXPECT_EQ(Stats()["columnEdges"], 2 * kEvents);
 }
 
 }  // namespace

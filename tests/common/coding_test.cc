@@ -61,8 +61,7 @@ TEST(CodingTest, TruncatedInputFailsCleanly) {
 }
 
 TEST(CodingTest, Sha256MatchesKnownDigest) {
-  EXPECT_EQ(Sha256Hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

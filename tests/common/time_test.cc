@@ -29,10 +29,10 @@ TEST(TimeTest, ParsesTheFormsProducersSend) {
 }
 
 TEST(TimeTest, RejectsMalformedTimes) {
-  for (const char* bad : {"", "2024", "2024-05-01", "2024-13-01T00:00:00Z", "2024-02-30T00:00:00Z",
-                          "2024-05-01T25:00:00Z", "2024-05-01T10:00:00.Z",
-                          "2024-05-01T10:00:00.1234567890Z", "2024-05-01T10:00:00+1000",
-                          "2024-05-01T10:00:00Zjunk", "yesterday"}) {
+  for (const char* bad :
+       {"", "2024", "2024-05-01", "2024-13-01T00:00:00Z", "2024-02-30T00:00:00Z",
+        "2024-05-01T25:00:00Z", "2024-05-01T10:00:00.Z", "2024-05-01T10:00:00.1234567890Z",
+        "2024-05-01T10:00:00+1000", "2024-05-01T10:00:00Zjunk", "yesterday"}) {
     Result<Micros> t = ParseTime(bad);
     EXPECT_FALSE(t.ok()) << bad;
     if (!t.ok()) {

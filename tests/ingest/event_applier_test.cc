@@ -30,8 +30,8 @@ TEST(EventApplierTest, EventsOfOneRunAccumulate) {
 
 TEST(EventApplierTest, NewerCompletedRunRetiresWhatItNoLongerReports) {
   TestStore s;
-  s.MustIngest(RunEvent("etl", kRun1, "COMPLETE", kT1, {{.name = "a"}, {.name = "c"}},
-                        {{.name = "b"}}));
+  s.MustIngest(
+      RunEvent("etl", kRun1, "COMPLETE", kT1, {{.name = "a"}, {.name = "c"}}, {{.name = "b"}}));
   s.MustIngest(RunEvent("etl", kRun2, "COMPLETE", kT2, {{.name = "a"}}, {{.name = "b"}}));
   EXPECT_TRUE(s.Current(s.Dataset("a"), EdgeKind::kRead, s.Job("etl")));
   auto c = s.Edges(s.Dataset("c"), EdgeKind::kRead, s.Job("etl"));
@@ -42,8 +42,8 @@ TEST(EventApplierTest, NewerCompletedRunRetiresWhatItNoLongerReports) {
 
 TEST(EventApplierTest, FailedRunRecordsItsStateButErasesNoLineage) {
   TestStore s;
-  s.MustIngest(RunEvent("etl", kRun1, "COMPLETE", kT1, {{.name = "a"}, {.name = "c"}},
-                        {{.name = "b"}}));
+  s.MustIngest(
+      RunEvent("etl", kRun1, "COMPLETE", kT1, {{.name = "a"}, {.name = "c"}}, {{.name = "b"}}));
   nlohmann::json err = testing::FacetBase("ErrorMessageRunFacet");
   err["message"] = "division by zero";
   err["programmingLanguage"] = "python";
@@ -61,8 +61,8 @@ TEST(EventApplierTest, LateOlderRunNeverOverridesNewerLineage) {
   TestStore s;
   s.MustIngest(RunEvent("etl", kRun2, "COMPLETE", kT2, {{.name = "a"}}, {{.name = "b"}}));
   // Run 1 completed earlier, reading c too; its event arrives late.
-  s.MustIngest(RunEvent("etl", kRun1, "COMPLETE", kT1, {{.name = "a"}, {.name = "c"}},
-                        {{.name = "b"}}));
+  s.MustIngest(
+      RunEvent("etl", kRun1, "COMPLETE", kT1, {{.name = "a"}, {.name = "c"}}, {{.name = "b"}}));
   auto c = s.Edges(s.Dataset("c"), EdgeKind::kRead, s.Job("etl"));
   ASSERT_EQ(c.size(), 1u);
   EXPECT_FALSE(c[0].current());
@@ -105,7 +105,10 @@ TEST(EventApplierTest, ColumnLineageKeepsUnseenInputsAndRetiresChangedEdges) {
   out.lineage = {{"id", {{.ns = "db", .name = "a", .field = "id"}}},
                  {"total",
                   {{.ns = "db", .name = "a", .field = "amount", .subtype = "AGGREGATION"},
-                   {.ns = "other", .name = "never_seen", .field = "x", .type = "INDIRECT",
+                   {.ns = "other",
+                    .name = "never_seen",
+                    .field = "x",
+                    .type = "INDIRECT",
                     .subtype = "FILTER"}}}};
   s.MustIngest(RunEvent("etl", kRun1, "COMPLETE", kT1, {{.name = "a"}}, {out}));
   NodeId unseen_ds = s.Dataset("never_seen", "other");
@@ -123,9 +126,9 @@ TEST(EventApplierTest, ColumnLineageKeepsUnseenInputsAndRetiresChangedEdges) {
 
   // The next run no longer filters on never_seen.x.
   Ds out2{.name = "b", .columns = {"id", "total"}};
-  out2.lineage = {{"id", {{.ns = "db", .name = "a", .field = "id"}}},
-                  {"total", {{.ns = "db", .name = "a", .field = "amount",
-                              .subtype = "AGGREGATION"}}}};
+  out2.lineage = {
+      {"id", {{.ns = "db", .name = "a", .field = "id"}}},
+      {"total", {{.ns = "db", .name = "a", .field = "amount", .subtype = "AGGREGATION"}}}};
   s.MustIngest(RunEvent("etl", kRun2, "COMPLETE", kT2, {{.name = "a"}}, {out2}));
   EXPECT_FALSE(s.Current(x, EdgeKind::kDerive, s.Field("b", "total")));
   EXPECT_TRUE(s.Current(s.Field("a", "amount"), EdgeKind::kDerive, s.Field("b", "total")));
@@ -136,8 +139,12 @@ TEST(EventApplierTest, ChangedTransformationOpensANewInterval) {
   Ds v1{.name = "b"};
   v1.lineage = {{"email", {{.ns = "db", .name = "a", .field = "email"}}}};
   Ds v2{.name = "b"};
-  v2.lineage = {{"email", {{.ns = "db", .name = "a", .field = "email",
-                            .subtype = "TRANSFORMATION", .masking = true}}}};
+  v2.lineage = {{"email",
+                 {{.ns = "db",
+                   .name = "a",
+                   .field = "email",
+                   .subtype = "TRANSFORMATION",
+                   .masking = true}}}};
   s.MustIngest(RunEvent("etl", kRun1, "COMPLETE", kT1, {{.name = "a"}}, {v1}));
   s.MustIngest(RunEvent("etl", kRun2, "COMPLETE", kT2, {{.name = "a"}}, {v2}));
   auto e = s.Edges(s.Field("a", "email"), EdgeKind::kDerive, s.Field("b", "email"));
@@ -151,7 +158,8 @@ TEST(EventApplierTest, ChangedTransformationOpensANewInterval) {
 TEST(EventApplierTest, DatasetWideLineageReachesEveryOutputColumn) {
   TestStore s;
   nlohmann::json cl = testing::FacetBase("ColumnLineageDatasetFacet");
-  cl["fields"] = {{"id", {{"inputFields", {{{"namespace", "db"}, {"name", "a"}, {"field", "id"}}}}}}};
+  cl["fields"] = {
+      {"id", {{"inputFields", {{{"namespace", "db"}, {"name", "a"}, {"field", "id"}}}}}}};
   cl["dataset"] = {{{"namespace", "db"},
                     {"name", "a"},
                     {"field", "region"},
@@ -187,7 +195,8 @@ TEST(EventApplierTest, SymlinksResolveToOneDataset) {
   TestStore s;
   Ds path{.ns = "hdfs://nn:8020", .name = "/warehouse/t1"};
   nlohmann::json sl = testing::FacetBase("SymlinksDatasetFacet");
-  sl["identifiers"] = {{{"namespace", "hive://meta:9083"}, {"name", "default.t1"}, {"type", "TABLE"}}};
+  sl["identifiers"] = {
+      {{"namespace", "hive://meta:9083"}, {"name", "default.t1"}, {"type", "TABLE"}}};
   path.extra_facets["symlinks"] = sl;
   s.MustIngest(RunEvent("spark", kRun1, "COMPLETE", kT1, {}, {path}));
   s.MustIngest(RunEvent("hive", kRun2, "COMPLETE", kT2,
@@ -220,8 +229,52 @@ TEST(EventApplierTest, FacetsAreReplacedAndDeleted) {
   EXPECT_NE((*n)->facets[1].json.find("second"), std::string::npos);
   s.MustIngest(RunEvent("etl", kRun1, "COMPLETE", kT3, {with_doc("", true)}, {}));
   n = s.store().GetNode(s.Dataset("a"));
-  ASSERT_EQ((*n)->facets.size(), 1u);
-  EXPECT_EQ((*n)->facets[0].name, "custom_thing");
+  ASSERT_EQ((*n)->facets.size(), 2u);
+  EXPECT_EQ((*n)->facets[1].name, "documentation");
+  EXPECT_TRUE((*n)->facets[1].json.empty());  // a tombstone
+  // An event older than the deletion does not bring the facet back.
+  s.MustIngest(RunEvent("etl", kRun2, "COMPLETE", kT2, {with_doc("resurrected", false)}, {}));
+  n = s.store().GetNode(s.Dataset("a"));
+  EXPECT_TRUE((*n)->facets[1].json.empty());
+}
+
+TEST(EventApplierTest, LateDropDoesNotUndoANewerCreate) {
+  TestStore s;
+  auto lifecycle = [](const std::string& state) {
+    Ds d{.name = "t"};
+    nlohmann::json lc = testing::FacetBase("LifecycleStateChangeDatasetFacet");
+    lc["lifecycleStateChange"] = state;
+    d.extra_facets["lifecycleStateChange"] = lc;
+    return d;
+  };
+  s.MustIngest(RunEvent("ddl", kRun1, "COMPLETE", kT1, {}, {lifecycle("DROP")}));
+  s.MustIngest(RunEvent("ddl", kRun3, "COMPLETE", kT3, {}, {lifecycle("CREATE")}));
+  s.MustIngest(RunEvent("ddl", kRun2, "COMPLETE", kT2, {}, {lifecycle("DROP")}));
+  auto n = s.store().GetNode(s.Dataset("t"));
+  EXPECT_FALSE((*n)->flags & kFlagDropped);
+}
+
+TEST(EventApplierTest, LateStaticLineageBecomesHistory) {
+  TestStore s;
+  auto dataset_event = [](const char* time, const char* source_field) {
+    nlohmann::json cl = testing::FacetBase("ColumnLineageDatasetFacet");
+    cl["fields"] = {
+        {"x",
+         {{"inputFields", {{{"namespace", "db"}, {"name", "src"}, {"field", source_field}}}}}}};
+    nlohmann::json ev = {
+        {"eventTime", time},
+        {"producer", "https://example.com/catalog"},
+        {"schemaURL", "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent"},
+        {"dataset", {{"namespace", "db"}, {"name", "view"}, {"facets", {{"columnLineage", cl}}}}}};
+    return ev.dump();
+  };
+  s.MustIngest(dataset_event(kT2, "new"));
+  s.MustIngest(dataset_event(kT1, "old"));
+  EXPECT_TRUE(s.Current(s.Field("src", "new"), EdgeKind::kDerive, s.Field("view", "x")));
+  EXPECT_FALSE(s.Current(s.Field("src", "old"), EdgeKind::kDerive, s.Field("view", "x")));
+  auto old = s.Edges(s.Field("src", "old"), EdgeKind::kDerive, s.Field("view", "x"));
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].retired, T(kT2));
 }
 
 TEST(EventApplierTest, SchemaVersionsAreKeptOnlyOnChange) {

@@ -148,6 +148,20 @@ TEST_F(GraphStoreTest, ResetDerivedKeepsOnlyTheEventLog) {
   EXPECT_EQ(**store->GetEvent(1), "e1");
 }
 
+TEST_F(GraphStoreTest, AnInterruptedRebuildIsNoticedAtTheNextOpen) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->ResetDerived().ok());
+    EXPECT_TRUE(store->rebuilding());
+  }
+  {
+    auto store = Open();
+    EXPECT_TRUE(store->rebuilding());
+    ASSERT_TRUE(store->FinishRebuild().ok());
+  }
+  EXPECT_FALSE(Open()->rebuilding());
+}
+
 TEST_F(GraphStoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   auto store = Open();
   StoreOptions o;
