@@ -440,10 +440,10 @@ Status Application::AddEdge(EdgeRecord e, Micros lineage_time) {
       return Status::Ok();
     }
   }
-  if (e.last_run != kNoNode) updated.last_run = e.last_run;
-  if (updated.transforms != open->transforms || updated.last_run != open->last_run) {
-    w_.PutEdge(updated);
-  }
+  // An edge reported again as it is is not rewritten: which run last reported a current edge
+  // follows from its job's lineage run (see EdgeRecord::last_run), and rewriting every edge
+  // of every run would cost most of ingest.
+  if (updated.transforms != open->transforms) w_.PutEdge(updated);
   return Status::Ok();
 }
 
@@ -482,8 +482,14 @@ Status Application::AddEdges(NodeId job, NodeId run, const Report& report, Micro
 }
 
 Status Application::Retire(NodeId job, const Report& keep) {
+  // The completion before this one reported every edge it saw: a retired edge keeps that run
+  // as the last to report it.
+  TRIB_ASSIGN_OR_RETURN(NodeRecord * job_node, Node(job));
+  const NodeId previous_run = job_node->lineage_run;
+  const Micros previous_time = job_node->lineage_time;
   auto retire = [&](EdgeRecord e) {
     e.retired = t_;
+    if (previous_run != kNoNode && e.first_seen <= previous_time) e.last_run = previous_run;
     w_.PutEdge(e);
   };
   TRIB_ASSIGN_OR_RETURN(auto reads, w_.Edges(job, EdgeKind::kRead, /*outgoing=*/false));

@@ -273,9 +273,9 @@ Status GraphStore::Commit(StoreWriter& writer, GraphDelta* delta) {
   writer.w_->batch.Put(h_->cf[kCfMeta], "next_seq", v);
   rocksdb::Status s = h_->db->Write(wo, writer.w_->batch.GetWriteBatch());
   if (!s.ok()) {
-    // Nothing of the batch is visible; the writer's pending state is dropped with it.
-    writer.next_id_ = next_id_.load();
-    writer.next_seq_ = next_seq_.load();
+    // Nothing of the batch is visible; the writer's pending state is dropped with it, and
+    // so is its cache, which holds those writes.
+    writer.DropCache();
     writer.Clear();
     return FromRocks(s, "committing");
   }

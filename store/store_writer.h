@@ -8,6 +8,12 @@
 // Every Put also records what changed in delta(), which the in-memory graph applies after
 // the commit.
 //
+// Reads are cached across commits (names, nodes, runs, edge lists, field lists, latest
+// schemas): the writer is the store's only writer, so every change passes through it and the
+// cache stays exact. Ingest reads the same few records over and over (a job's edges, a
+// dataset's fields), and a cached read skips RocksDB's batch index and memtables. The cache
+// is dropped on rollback and when it outgrows its budget.
+//
 // Thread safety: used by one thread at a time. Only one StoreWriter per store may exist.
 #pragma once
 
@@ -15,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -74,6 +81,14 @@ class StoreWriter {
     uint64_t next_id, next_seq;
     size_t nodes, edges, runs;
   };
+  struct CachedSchema {
+    std::optional<std::vector<SchemaColumn>> columns;
+    Micros time = 0;
+  };
+
+  void DropCache();
+  // Records `e` in any cached edge list that should hold it, in key order.
+  void CacheEdge(const EdgeRecord& e);
 
   GraphStore& store_;
   std::unique_ptr<WriterState> w_;
@@ -81,6 +96,20 @@ class StoreWriter {
   uint64_t next_seq_;
   GraphDelta delta_;
   std::vector<SavePoint> save_points_;
+
+  // The read cache (see the class comment). Edge lists are keyed by their RocksDB prefix.
+  std::unordered_map<std::string, std::optional<NodeId>> names_;
+  std::unordered_map<NodeId, std::optional<NodeRecord>> nodes_;
+  std::unordered_map<NodeId, std::optional<RunRecord>> runs_;
+  std::unordered_map<std::string, std::vector<EdgeRecord>> out_lists_;  // from|kind[|to]
+  std::unordered_map<std::string, std::vector<EdgeRecord>> in_lists_;   // to|kind
+  std::unordered_map<NodeId, std::vector<std::pair<std::string, NodeId>>> field_lists_;
+  std::unordered_map<NodeId, CachedSchema> schemas_;
+  size_t cached_ = 0;  // entries, for the budget
+  // Nodes with ids from here on were created since the cache was last dropped: every edge
+  // they have went through PutEdge, so their edge lists are complete without a scan.
+  NodeId fresh_from_ = 0;
+  bool Fresh(NodeId id) const { return id >= fresh_from_; }
 };
 
 }  // namespace tributary
