@@ -1,6 +1,7 @@
 #include "api/service.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -106,16 +107,17 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
   return s;
 }
 
-std::vector<Result<ApplyOutcome>> Service::IngestTexts(std::vector<std::string> texts) {
+Service::ParsedChunk Service::ParseTexts(std::vector<std::string> texts) {
   size_t n = texts.size();
-  std::vector<Result<ApplyOutcome>> results(n, Status::Internal("not processed"));
+  ParsedChunk chunk;
+  chunk.results.assign(n, Status::Internal("not processed"));
   std::vector<std::optional<IngestItem>> items(n);
   auto parse_range = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       std::string canonical;
       Result<ParsedEvent> ev = parser_.Parse(texts[i], &canonical);
       if (!ev.ok()) {
-        results[i] = ev.status();
+        chunk.results[i] = ev.status();
         continue;
       }
       items[i] = IngestItem{std::move(ev).value(), std::move(texts[i]), std::move(canonical)};
@@ -127,24 +129,28 @@ std::vector<Result<ApplyOutcome>> Service::IngestTexts(std::vector<std::string> 
     parse_range(0, n);
   } else {
     std::vector<std::future<void>> parts;
-    size_t chunk = (n + threads - 1) / threads;
-    for (size_t b = 0; b < n; b += chunk) {
-      parts.push_back(std::async(std::launch::async, parse_range, b, std::min(n, b + chunk)));
+    size_t per = (n + threads - 1) / threads;
+    for (size_t b = 0; b < n; b += per) {
+      parts.push_back(std::async(std::launch::async, parse_range, b, std::min(n, b + per)));
     }
     for (auto& p : parts) p.get();
   }
-  std::vector<IngestItem> valid;
-  std::vector<size_t> where;
   for (size_t i = 0; i < n; ++i) {
     if (items[i]) {
-      valid.push_back(std::move(*items[i]));
-      where.push_back(i);
+      chunk.valid.push_back(std::move(*items[i]));
+      chunk.where.push_back(i);
     }
   }
-  std::vector<Result<ApplyOutcome>> applied = pipeline_->SubmitAll(std::move(valid));
-  for (size_t k = 0; k < where.size(); ++k) results[where[k]] = std::move(applied[k]);
+  return chunk;
+}
+
+std::vector<Result<ApplyOutcome>> Service::Submit(ParsedChunk chunk) {
+  std::vector<Result<ApplyOutcome>> applied = pipeline_->SubmitAll(std::move(chunk.valid));
+  for (size_t k = 0; k < chunk.where.size(); ++k) {
+    chunk.results[chunk.where[k]] = std::move(applied[k]);
+  }
   uint64_t accepted = 0, rejected = 0, duplicates = 0;
-  for (const auto& r : results) {
+  for (const auto& r : chunk.results) {
     if (r.ok()) {
       ++accepted;
       if (r->duplicate) ++duplicates;
@@ -155,7 +161,11 @@ std::vector<Result<ApplyOutcome>> Service::IngestTexts(std::vector<std::string> 
   metrics_.EventsAccepted(accepted - duplicates);
   metrics_.EventsDuplicate(duplicates);
   metrics_.EventsRejected(rejected);
-  return results;
+  return std::move(chunk.results);
+}
+
+std::vector<Result<ApplyOutcome>> Service::IngestTexts(std::vector<std::string> texts) {
+  return Submit(ParseTexts(std::move(texts)));
 }
 
 ApiResponse Service::PostLineage(std::string_view body) {
@@ -365,67 +375,104 @@ Result<IngestSummary> Service::IngestFiles(
       return Status::NotFound("no such file or directory: " + p);
     }
   }
-  uint64_t total = 0, done = 0;
+  uint64_t total = 0;
   for (const auto& f : files) total += fs::file_size(f);
   IngestSummary summary;
+
+  // Chunks are read and parsed while the previous chunk is applied and committed.
+  struct Pending {
+    std::future<std::vector<Result<ApplyOutcome>>> results;
+    std::vector<std::string> sources;
+    uint64_t bytes_done = 0;
+  };
+  std::optional<Pending> pending;
+  auto collect = [&] {
+    if (!pending) return;
+    std::vector<Result<ApplyOutcome>> results = pending->results.get();
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].ok()) {
+        ++summary.accepted;
+        if (results[i]->duplicate) ++summary.duplicates;
+      } else {
+        const Status& s = results[i].status();
+        summary.rejected.push_back({pending->sources[i], s.message(), s.path()});
+      }
+    }
+    if (progress) progress(pending->bytes_done, total);
+    pending.reset();
+  };
+  auto dispatch = [&](std::vector<std::string> texts, std::vector<std::string> sources,
+                      uint64_t bytes_done) {
+    ParsedChunk chunk = ParseTexts(std::move(texts));
+    collect();
+    pending.emplace();
+    pending->sources = std::move(sources);
+    pending->bytes_done = bytes_done;
+    pending->results = std::async(std::launch::async,
+                                  [this, c = std::move(chunk)]() mutable { return Submit(std::move(c)); });
+  };
+
+  constexpr size_t kChunk = 1024;
+  uint64_t done = 0;
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
     if (!in) return Status::Unavailable("cannot read " + f.string());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string body = ss.str();
-    size_t first = body.find_first_not_of(" \t\r\n");
-    bool array = first != std::string::npos && body[first] == '[';
-    std::vector<std::string> texts;
-    std::vector<std::string> sources;
-    if (f.extension() == ".json" && !array) {
-      texts.push_back(body);
-      sources.push_back(f.string());
-    } else {
-      Result<std::vector<std::string>> split = parser_.SplitBatch(body, !array);
-      if (!split.ok()) {
-        summary.rejected.push_back({f.string(), split.status().message(), split.status().path()});
-        continue;
-      }
-      texts = std::move(split).value();
-      if (array) {
-        for (size_t i = 0; i < texts.size(); ++i)
-          sources.push_back(f.string() + "[" + std::to_string(i) + "]");
+    // A JSON array, or a .json file of one event, is read whole; NDJSON is streamed.
+    char c = 0;
+    while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
+    }
+    bool array = in && c == '[';
+    in.clear();
+    in.seekg(0);
+    if (array || f.extension() == ".json") {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      std::string body = ss.str();
+      std::vector<std::string> texts, sources;
+      if (!array) {
+        texts.push_back(std::move(body));
+        sources.push_back(f.string());
       } else {
-        // NDJSON: name the line of each event (blank lines were skipped).
-        size_t line = 0, pos = 0;
-        while (pos <= body.size() && sources.size() < texts.size()) {
-          size_t nl = body.find('\n', pos);
-          std::string_view l(body.data() + pos, (nl == std::string::npos ? body.size() : nl) - pos);
-          ++line;
-          if (l.find_first_not_of(" \t\r") != std::string_view::npos) {
-            sources.push_back(f.string() + ":" + std::to_string(line));
-          }
-          if (nl == std::string::npos) break;
-          pos = nl + 1;
+        Result<std::vector<std::string>> split = parser_.SplitBatch(body, /*ndjson=*/false);
+        if (!split.ok()) {
+          collect();
+          summary.rejected.push_back({f.string(), split.status().message(), split.status().path()});
+          done += fs::file_size(f);
+          continue;
+        }
+        texts = std::move(split).value();
+        for (size_t i = 0; i < texts.size(); ++i) {
+          sources.push_back(f.string() + "[" + std::to_string(i) + "]");
         }
       }
-    }
-    constexpr size_t kChunk = 1024;
-    for (size_t b = 0; b < texts.size(); b += kChunk) {
-      size_t e = std::min(texts.size(), b + kChunk);
-      std::vector<std::string> chunk(std::make_move_iterator(texts.begin() + b),
-                                     std::make_move_iterator(texts.begin() + e));
-      std::vector<Result<ApplyOutcome>> results = IngestTexts(std::move(chunk));
-      for (size_t i = 0; i < results.size(); ++i) {
-        if (results[i].ok()) {
-          ++summary.accepted;
-          if (results[i]->duplicate) ++summary.duplicates;
-        } else {
-          const Status& s = results[i].status();
-          summary.rejected.push_back({sources[b + i], s.message(), s.path()});
-        }
+      done += fs::file_size(f);
+      for (size_t b = 0; b < texts.size(); b += kChunk) {
+        size_t e = std::min(texts.size(), b + kChunk);
+        dispatch(std::vector<std::string>(std::make_move_iterator(texts.begin() + b),
+                                          std::make_move_iterator(texts.begin() + e)),
+                 std::vector<std::string>(sources.begin() + b, sources.begin() + e), done);
       }
-      if (progress) progress(done + body.size() * e / std::max<size_t>(1, texts.size()), total);
+      continue;
     }
-    done += body.size();
-    if (progress) progress(done, total);
+    std::vector<std::string> texts, sources;
+    size_t line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_no;
+      done += line.size() + 1;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      texts.push_back(std::move(line));
+      sources.push_back(f.string() + ":" + std::to_string(line_no));
+      if (texts.size() == kChunk) {
+        dispatch(std::move(texts), std::move(sources), std::min(done, total));
+        texts.clear();
+        sources.clear();
+      }
+    }
+    if (!texts.empty()) dispatch(std::move(texts), std::move(sources), std::min(done, total));
   }
+  collect();
+  if (progress) progress(total, total);
   return summary;
 }
 

@@ -88,7 +88,17 @@ class Service {
 
  private:
   explicit Service(ServiceOptions options);
-  // Parses the events and submits the valid ones; reports each rejection by index.
+  // Events parsed (on all cores) and waiting to be submitted; `results` holds the
+  // rejections, by index, and `where` the index of each valid event.
+  struct ParsedChunk {
+    std::vector<Result<ApplyOutcome>> results;
+    std::vector<IngestItem> valid;
+    std::vector<size_t> where;
+  };
+  ParsedChunk ParseTexts(std::vector<std::string> texts);
+  // Submits the valid events of a chunk; returns every event's result, by index.
+  std::vector<Result<ApplyOutcome>> Submit(ParsedChunk chunk);
+  // Both, for one request.
   std::vector<Result<ApplyOutcome>> IngestTexts(std::vector<std::string> texts);
 
   ServiceOptions options_;

@@ -30,7 +30,7 @@ StoreWriter::~StoreWriter() = default;
 void StoreWriter::Clear() {
   w_->batch.Clear();
   // Entries are small but many: past the budget, start over rather than track recency.
-  constexpr size_t kCacheBudget = 4'000'000;
+  constexpr size_t kCacheBudget = 1'000'000;
   if (cached_ > kCacheBudget) DropCache();
   delta_ = GraphDelta();
   save_points_.clear();
