@@ -1,6 +1,7 @@
 #include "analysis/lineage_graph.h"
 
 #include <boost/graph/compressed_sparse_row_graph.hpp>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -26,7 +27,10 @@ struct LineageGraph::Impl {
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_out;
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_in;
   std::unordered_map<NodeId, std::vector<NodeId>> fields;
-  std::unordered_map<NodeId, bool> runs;
+  std::unordered_map<NodeId, GraphRun> runs;
+  std::unordered_map<NodeId, std::vector<NodeId>> runs_of_job;
+  std::unordered_map<NodeId, std::vector<NodeId>> runs_reading;
+  std::unordered_map<NodeId, std::vector<NodeId>> runs_writing;
 
   uint32_t InternTransforms(const std::vector<Transform>& ts) {
     auto [it, inserted] = transform_index.emplace(ts, transform_sets.size());
@@ -85,7 +89,7 @@ Result<std::unique_ptr<LineageGraph>> LineageGraph::Load(const GraphStore& store
     return Status::Ok();
   }));
   TRIB_RETURN_IF_ERROR(store.ForEachRun([&](const RunRecord& r) {
-    impl.runs[r.id] = true;
+    g->ApplyRunLocked(r);
     return Status::Ok();
   }));
   TRIB_RETURN_IF_ERROR(store.ForEachEdge([&](const EdgeRecord& e) {
@@ -118,7 +122,33 @@ void LineageGraph::ApplyNodeLocked(const NodeRecord& n) {
   g.ns = n.ns;
   g.name = n.name;
   g.field = n.field;
+  g.latest_run = n.latest_run;
+  g.lineage_run = n.lineage_run;
+  g.lineage_time = n.lineage_time;
   if (is_new && n.kind == NodeKind::kField) impl.fields[n.dataset].push_back(n.id);
+}
+
+void LineageGraph::ApplyRunLocked(const RunRecord& r) {
+  Impl& impl = *impl_;
+  auto [it, is_new] = impl.runs.try_emplace(r.id);
+  GraphRun& g = it->second;
+  if (is_new) impl.runs_of_job[r.job].push_back(r.id);
+  // Inputs and outputs only grow: index the new ones.
+  for (NodeId d : r.inputs) {
+    if (!std::binary_search(g.inputs.begin(), g.inputs.end(), d)) impl.runs_reading[d].push_back(r.id);
+  }
+  for (NodeId d : r.outputs) {
+    if (!std::binary_search(g.outputs.begin(), g.outputs.end(), d)) impl.runs_writing[d].push_back(r.id);
+  }
+  g.id = r.id;
+  g.job = r.job;
+  g.run_id = r.run_id;
+  g.state = r.state;
+  g.started_at = r.started_at;
+  g.ended_at = r.ended_at;
+  g.error_message = r.error_message;
+  g.inputs = r.inputs;
+  g.outputs = r.outputs;
 }
 
 void LineageGraph::ApplyEdgeLocked(const EdgeRecord& e) {
@@ -153,7 +183,7 @@ void LineageGraph::ApplyEdgeLocked(const EdgeRecord& e) {
 void LineageGraph::ApplyDelta(const GraphDelta& delta) {
   std::unique_lock lock(mu_);
   for (const auto& n : delta.nodes) ApplyNodeLocked(n);
-  for (const auto& r : delta.runs) impl_->runs[r.id] = true;
+  for (const auto& r : delta.runs) ApplyRunLocked(r);
   for (const auto& e : delta.edges) ApplyEdgeLocked(e);
   Impl& impl = *impl_;
   size_t extra = impl.edges.size() - impl.csr_edges;
@@ -186,6 +216,37 @@ void GraphReader::AppendEdges(NodeId id, bool outgoing, std::vector<uint32_t>* o
 const std::vector<NodeId>& GraphReader::fields(NodeId dataset) const {
   auto it = g_.impl_->fields.find(dataset);
   return it == g_.impl_->fields.end() ? kNoFields : it->second;
+}
+
+const GraphRun* GraphReader::run(NodeId id) const {
+  auto it = g_.impl_->runs.find(id);
+  return it == g_.impl_->runs.end() ? nullptr : &it->second;
+}
+
+namespace {
+const std::vector<NodeId>& Lookup(const std::unordered_map<NodeId, std::vector<NodeId>>& m,
+                                  NodeId id) {
+  auto it = m.find(id);
+  return it == m.end() ? kNoFields : it->second;
+}
+}  // namespace
+
+const std::vector<NodeId>& GraphReader::runs_of_job(NodeId job) const {
+  return Lookup(g_.impl_->runs_of_job, job);
+}
+const std::vector<NodeId>& GraphReader::runs_reading(NodeId dataset) const {
+  return Lookup(g_.impl_->runs_reading, dataset);
+}
+const std::vector<NodeId>& GraphReader::runs_writing(NodeId dataset) const {
+  return Lookup(g_.impl_->runs_writing, dataset);
+}
+
+NodeId GraphReader::LastReportingRun(const GraphEdge& e) const {
+  if (e.current() && e.job != kNoNode) {
+    const GraphNode& job = node(e.job);
+    if (job.lineage_run != kNoNode && e.first_seen <= job.lineage_time) return job.lineage_run;
+  }
+  return e.last_run;
 }
 
 GraphCounts GraphReader::counts() const {

@@ -33,6 +33,23 @@ struct GraphNode {
   std::string ns;            // dataset, job
   std::string name;          // dataset, job
   std::string field;         // field: path
+  // Jobs: the latest run, and the completed run (and its time) the lineage comes from.
+  NodeId latest_run = kNoNode;
+  NodeId lineage_run = kNoNode;
+  Micros lineage_time = 0;
+};
+
+// A run as queries see it.
+struct GraphRun {
+  NodeId id = kNoNode;
+  NodeId job = kNoNode;
+  std::string run_id;
+  RunState state = RunState::kNew;
+  Micros started_at = 0;
+  Micros ended_at = 0;
+  std::string error_message;
+  std::vector<NodeId> inputs;   // sorted
+  std::vector<NodeId> outputs;  // sorted
 };
 
 // An edge as queries see it. `transforms` indexes LineageGraph::transforms().
@@ -78,6 +95,16 @@ class GraphReader {
   const std::vector<NodeId>& fields(NodeId dataset) const;
   GraphCounts counts() const;
 
+  // Runs. Null when unknown.
+  const GraphRun* run(NodeId id) const;
+  // Runs of a job, and runs that read or wrote a dataset, in the order they were first seen.
+  const std::vector<NodeId>& runs_of_job(NodeId job) const;
+  const std::vector<NodeId>& runs_reading(NodeId dataset) const;
+  const std::vector<NodeId>& runs_writing(NodeId dataset) const;
+  // The run that last reported edge `e`: its job's lineage run when the edge is not newer
+  // than the job's lineage, else the run recorded on the edge.
+  NodeId LastReportingRun(const GraphEdge& e) const;
+
  private:
   const LineageGraph& g_;
   std::shared_lock<std::shared_mutex> lock_;
@@ -100,6 +127,7 @@ class LineageGraph {
   struct Impl;
   void ApplyNodeLocked(const NodeRecord& n);
   void ApplyEdgeLocked(const EdgeRecord& e);
+  void ApplyRunLocked(const RunRecord& r);
 
   mutable std::shared_mutex mu_;
   std::unique_ptr<Impl> impl_;

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "common/coding.h"
 
 namespace tributary {
@@ -75,6 +77,30 @@ bool ApplyFacets(const std::vector<Facet>& facets, Micros t, std::vector<FacetRe
     }
   }
   return changed;
+}
+
+// Owners and tags of a node, from its current ownership and tags facets.
+void DeriveOwnersAndTags(NodeRecord* n) {
+  n->owners.clear();
+  n->tags.clear();
+  for (const auto& f : n->facets) {
+    if (f.json.empty() || (f.name != "ownership" && f.name != "tags")) continue;
+    nlohmann::json j = nlohmann::json::parse(f.json, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) continue;
+    const char* list = f.name == "ownership" ? "owners" : "tags";
+    if (!j.contains(list) || !j[list].is_array()) continue;
+    for (const auto& item : j[list]) {
+      if (!item.is_object()) continue;
+      auto str = [&](const char* k) {
+        return item.contains(k) && item[k].is_string() ? item[k].get<std::string>() : "";
+      };
+      if (f.name == "ownership") {
+        if (!str("name").empty()) n->owners.push_back(str("name"));
+      } else if (!str("key").empty()) {
+        n->tags.push_back({str("key"), str("value"), str("field")});
+      }
+    }
+  }
 }
 
 RunState StateOf(EventType type) {
@@ -302,7 +328,10 @@ Result<NodeId> Application::ApplyDataset(const DatasetRef& ref) {
   for (const auto& f : n->facets) {
     if (f.name == "lifecycleStateChange" && f.time > t_) lifecycle_current = false;
   }
-  if (ApplyFacets(ref.facets, t_, &n->facets)) Touch(n);
+  if (ApplyFacets(ref.facets, t_, &n->facets)) {
+    DeriveOwnersAndTags(n);
+    Touch(n);
+  }
   for (const auto& s : ref.symlinks) {
     std::string key = DatasetNameKey(s.ns, s.name);
     TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> other, w_.FindName(key));
@@ -569,7 +598,10 @@ Status Application::Run() {
   TRIB_ASSIGN_OR_RETURN(NodeId job_id, ResolveJob(ev_.job_ns, ev_.job_name, true));
   {
     TRIB_ASSIGN_OR_RETURN(NodeRecord * job, Node(job_id));
-    if (ApplyFacets(ev_.job_facets, t_, &job->facets)) Touch(job);
+    if (ApplyFacets(ev_.job_facets, t_, &job->facets)) {
+      DeriveOwnersAndTags(job);
+      Touch(job);
+    }
   }
 
   Report report;

@@ -159,6 +159,14 @@ std::string EncodeNode(const NodeRecord& n) {
   PutVarint64(&v, n.latest_run);
   PutVarint64(&v, n.lineage_run);
   PutVarsint64(&v, n.lineage_time);
+  PutVarint64(&v, n.owners.size());
+  for (const auto& o : n.owners) PutLengthPrefixed(&v, o);
+  PutVarint64(&v, n.tags.size());
+  for (const auto& t : n.tags) {
+    PutLengthPrefixed(&v, t.key);
+    PutLengthPrefixed(&v, t.value);
+    PutLengthPrefixed(&v, t.field);
+  }
   return v;
 }
 
@@ -179,9 +187,23 @@ Status DecodeNode(std::string_view in, NodeRecord* n) {
   for (auto& a : n->aliases) {
     if (!d.GetLengthPrefixed(&a)) return Corrupt("node record");
   }
+  uint64_t nowners, ntags;
   if (!d.GetVarint64(&n->parent_job) || !d.GetVarint64(&n->latest_run) ||
-      !d.GetVarint64(&n->lineage_run) || !d.GetVarsint64(&n->lineage_time)) {
+      !d.GetVarint64(&n->lineage_run) || !d.GetVarsint64(&n->lineage_time) ||
+      !d.GetVarint64(&nowners) || nowners > in.size()) {
     return Corrupt("node record");
+  }
+  n->owners.resize(nowners);
+  for (auto& o : n->owners) {
+    if (!d.GetLengthPrefixed(&o)) return Corrupt("node record");
+  }
+  if (!d.GetVarint64(&ntags) || ntags > in.size()) return Corrupt("node record");
+  n->tags.resize(ntags);
+  for (auto& t : n->tags) {
+    if (!d.GetLengthPrefixed(&t.key) || !d.GetLengthPrefixed(&t.value) ||
+        !d.GetLengthPrefixed(&t.field)) {
+      return Corrupt("node record");
+    }
   }
   return Status::Ok();
 }

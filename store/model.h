@@ -48,6 +48,14 @@ const char* RunStateName(RunState state);  // "NEW", "RUNNING", "COMPLETED", "FA
 inline constexpr uint32_t kFlagUnseen = 1;   // only referenced (e.g. by column lineage)
 inline constexpr uint32_t kFlagDropped = 2;  // lifecycleStateChange DROP
 
+// A tag from a tags facet; `field` set for a column-level tag (e.g. PII on one column).
+struct TagRecord {
+  std::string key;
+  std::string value;
+  std::string field;
+  bool operator==(const TagRecord&) const = default;
+};
+
 struct FacetRecord {
   std::string name;
   std::string json;
@@ -69,6 +77,9 @@ struct NodeRecord {
   std::string field_type;            // field: type from the latest schema that lists it
   std::vector<FacetRecord> facets;   // sorted by name; empty json: deleted (tombstone)
   std::vector<std::string> aliases;  // dataset: "ns\nname" of symlinks and former names
+  // Derived from the ownership and tags facets, for queries that group by owner and domain.
+  std::vector<std::string> owners;  // owner names ("team:orders", "user:alice")
+  std::vector<TagRecord> tags;
   NodeId parent_job = kNoNode;       // job: from the parent run facet
   NodeId latest_run = kNoNode;       // job: latest run by event time
   NodeId lineage_run = kNoNode;      // job: the completed run its lineage comes from
