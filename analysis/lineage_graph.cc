@@ -1,7 +1,7 @@
 #include "analysis/lineage_graph.h"
 
-#include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <algorithm>
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -135,10 +135,12 @@ void LineageGraph::ApplyRunLocked(const RunRecord& r) {
   if (is_new) impl.runs_of_job[r.job].push_back(r.id);
   // Inputs and outputs only grow: index the new ones.
   for (NodeId d : r.inputs) {
-    if (!std::binary_search(g.inputs.begin(), g.inputs.end(), d)) impl.runs_reading[d].push_back(r.id);
+    if (!std::binary_search(g.inputs.begin(), g.inputs.end(), d))
+      impl.runs_reading[d].push_back(r.id);
   }
   for (NodeId d : r.outputs) {
-    if (!std::binary_search(g.outputs.begin(), g.outputs.end(), d)) impl.runs_writing[d].push_back(r.id);
+    if (!std::binary_search(g.outputs.begin(), g.outputs.end(), d))
+      impl.runs_writing[d].push_back(r.id);
   }
   g.id = r.id;
   g.job = r.job;

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -26,9 +27,20 @@ usage:
                     --namespace NS --name NAME [--field F])
                     [--direction upstream|downstream|both] [--depth N]
                     [--level dataset|column] [--direct-only] [--as-of TIME]
+  tributary impact  [--data DIR] (NODE | --run-id ID) [--depth N] [--direct-only]
+                    [--as-of TIME] [--since TIME] [--json]
+  tributary rootcause [--data DIR] NODE [--depth N] [--as-of TIME]
+                    [--stale-after-hours N] [--json]
+  tributary paths   [--data DIR] --from ID --to ID [--k N] [--direct-only] [--as-of TIME]
+                    [--json]
+  tributary diff    [--data DIR] NODE --from TIME [--to TIME] [--direction D] [--depth N]
+                    [--level L] [--json]
   tributary rebuild [--data DIR]
   tributary --help
 
+  NODE         --node-id ID, or [--kind dataset|job|field] --namespace NS --name NAME
+               [--field F]; ids in Marquez's form (datasetField:<ns>:<name>:<field>)
+  --json       print the raw JSON answer instead of a table
   --data DIR   the store directory (default ./var)
   --sync       fsync every commit (default true)
 
@@ -44,7 +56,7 @@ struct Args {
 };
 
 // Options that take no value.
-const std::set<std::string> kFlags = {"direct-only", "help"};
+const std::set<std::string> kFlags = {"direct-only", "help", "json"};
 
 std::optional<std::string> Parse(const std::vector<std::string>& argv, Args* args) {
   size_t i = 0;
@@ -223,35 +235,147 @@ int Ingest(const Args& a, std::ostream& out, std::ostream& err) {
   return summary->rejected.empty() ? 0 : 3;
 }
 
-int Closure(const Args& a, std::ostream& out, std::ostream& err) {
-  if (auto bad = CheckOptions(a, {"data", "node-id", "kind", "namespace", "name", "field",
-                                  "direction", "depth", "level", "direct-only", "as-of"})) {
-    return Usage(err, *bad);
-  }
+using nlohmann::json;
+
+// The query parameter for a command-line option: dashes become underscores, and node ids
+// keep Marquez's spelling.
+std::string ParamName(const std::string& option) {
+  if (option == "node-id") return "nodeId";
+  std::string p = option;
+  std::replace(p.begin(), p.end(), '-', '_');
+  return p;
+}
+
+std::string Short(const std::string& s, size_t n) {
+  return s.size() <= n ? s : s.substr(0, n - 3) + "...";
+}
+
+// Runs one query command: checks options, opens the store read-only in effect, calls
+// `method` with the options as parameters, and prints a table with `table` (or the JSON
+// with --json).
+int Query(const Args& a, std::ostream& out, std::ostream& err, std::set<std::string> allowed,
+          ApiResponse (Service::*method)(const Params&),
+          void (*table)(const json&, std::ostream&)) {
+  allowed.insert({"data", "json"});
+  if (auto bad = CheckOptions(a, allowed)) return Usage(err, *bad);
   auto service = OpenService(a, true);
   if (!service.ok()) {
     err << "tributary: " << service.status().ToString() << "\n";
     return 1;
   }
   Params p;
-  const std::map<std::string, std::string> names = {
-      {"node-id", "nodeId"}, {"kind", "kind"},   {"namespace", "namespace"},
-      {"name", "name"},      {"field", "field"}, {"direction", "direction"},
-      {"depth", "depth"},    {"level", "level"}, {"direct-only", "direct_only"},
-      {"as-of", "as_of"}};
-  for (const auto& [opt, param] : names) {
-    if (a.options.count(opt)) p[param] = a.options.at(opt);
+  for (const auto& [opt, value] : a.options) {
+    if (opt != "data" && opt != "json") p[ParamName(opt)] = value;
   }
-  ApiResponse r = (*service)->Closure(p);
+  ApiResponse r = ((**service).*method)(p);
+  json j = json::parse(r.body, nullptr, false);
   if (r.status != 200) {
-    auto j = nlohmann::json::parse(r.body, nullptr, false);
     err << "tributary: " << (j.is_object() ? j.value("error", r.body) : r.body);
     if (j.is_object() && !j.value("path", "").empty()) err << " (" << j.value("path", "") << ")";
     err << "\n";
     return r.status == 400 ? 2 : 1;
   }
-  out << nlohmann::json::parse(r.body).dump(2) << "\n";
+  if (a.options.count("json") || table == nullptr) {
+    out << j.dump(2) << "\n";
+  } else {
+    table(j, out);
+  }
   return 0;
+}
+
+std::string Text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+void ImpactTable(const json& j, std::ostream& out) {
+  const json& s = j["summary"];
+  out << "Impact: " << s["datasets"] << " datasets, " << s["columns"] << " columns, " << s["jobs"]
+      << " jobs, " << s["domains"] << " domains, " << s["owners"] << " owners"
+      << (s["exact"].get<bool>() ? " (exact)\n" : " (over-approximated: see coverage gaps)\n");
+  out << "Notify: ";
+  for (size_t i = 0; i < s["notify"].size(); ++i) out << (i ? ", " : "") << Text(s["notify"][i]);
+  out << "\n";
+  for (const auto& d : j["domains"]) {
+    out << "\n" << Text(d["domain"]) << "\n";
+    for (const auto& o : d["owners"]) {
+      out << "  " << Text(o["owner"]) << "\n";
+      for (const auto& ds : o["datasets"]) {
+        out << "    " << ds["distance"] << "  " << Short(Text(ds["id"]), 70) << "  "
+            << ds["columns"].size() << " col" << (ds["wholeDataset"].get<bool>() ? " (whole)" : "")
+            << (ds["exact"].get<bool>() ? "" : " (approximate)")
+            << (ds["indirectOnly"].get<bool>() ? " (indirect only)" : "") << "\n";
+      }
+    }
+  }
+  if (!j["coverageGaps"].empty()) {
+    out << "\nCoverage gaps (no column lineage):\n";
+    for (const auto& g : j["coverageGaps"]) {
+      out << "  " << Text(g["job"]) << ": " << Text(g["from"]) << " -> " << Text(g["to"]) << "\n";
+    }
+  }
+  if (j.contains("runs")) {
+    const json& r = j["runs"];
+    out << "\nRuns since " << Text(r["since"])
+        << " that read affected data: " << r["consumedAffectedData"].size() << "\n";
+    for (const auto& run : r["consumedAffectedData"]) {
+      out << "  " << Text(run["startedAt"]) << "  " << Text(run["job"]["name"]) << "  "
+          << Text(run["state"]) << "  " << Text(run["runId"]) << "\n";
+    }
+    out << "Affected datasets not read since then: " << r["notReadSince"].size() << "\n";
+    for (const auto& d : r["notReadSince"]) out << "  " << Text(d) << "\n";
+  }
+}
+
+void RootCauseTable(const json& j, std::ostream& out) {
+  out << "Root cause candidates for " << Text(j["root"]["id"]) << " (" << j["jobsChecked"]
+      << " upstream jobs checked, reference time " << Text(j["query"]["reference_time"]) << ")\n";
+  if (j["suspects"].empty()) out << "  none: every upstream job's latest run succeeded in time\n";
+  for (const auto& s : j["suspects"]) {
+    out << "  " << s["distance"] << "  " << Text(s["namespace"]) << ":" << Text(s["name"]) << "\n"
+        << "     " << Text(s["reason"]) << "; latest run "
+        << (s["latestRun"].is_null() ? "none" : Text(s["latestRun"]["state"])) << "; last success "
+        << (s["lastSuccess"].is_null() ? "never" : Text(s["lastSuccess"])) << "\n";
+    if (!s["errorMessage"].is_null())
+      out << "     error: " << Short(Text(s["errorMessage"]), 100) << "\n";
+  }
+}
+
+void PathsTable(const json& j, std::ostream& out) {
+  out << j["paths"].size() << " path(s) from " << Text(j["from"]["id"]) << " to "
+      << Text(j["to"]["id"]) << (j["morePaths"].get<bool>() ? " (more exist)" : "") << "\n";
+  int i = 0;
+  for (const auto& p : j["paths"]) {
+    out << "\n" << ++i << ". " << p["length"] << " edge(s)\n";
+    for (const auto& e : p["edges"]) {
+      std::string t;
+      for (const auto& tr : e["transformations"]) {
+        t += (t.empty() ? "" : ",") + Text(tr["type"]) + "/" + Text(tr["subtype"]) +
+             (tr["masking"].get<bool>() ? "/masked" : "");
+      }
+      out << "   " << Text(e["from"]) << "\n     -> " << Text(e["to"]) << "\n        job "
+          << Text(e["job"]) << (t.empty() ? "" : ", " + t) << ", last run " << Text(e["lastRun"])
+          << "\n";
+    }
+  }
+}
+
+void DiffTable(const json& j, std::ostream& out) {
+  out << "Lineage of " << Text(j["root"]["id"]) << " from " << Text(j["from"]) << " to "
+      << Text(j["to"]) << ": " << j["added"].size() << " added, " << j["retired"].size()
+      << " retired\n";
+  for (const auto& e : j["added"]) {
+    out << "  + " << Text(e["firstSeen"]) << "  " << Text(e["from"]) << " -> " << Text(e["to"])
+        << "\n";
+  }
+  for (const auto& e : j["retired"]) {
+    out << "  - " << Text(e["retired"]) << "  " << Text(e["from"]) << " -> " << Text(e["to"])
+        << "\n";
+  }
+}
+
+const std::set<std::string> kNodeOptions = {"node-id", "kind", "namespace", "name", "field"};
+
+std::set<std::string> With(std::set<std::string> base, std::initializer_list<std::string> more) {
+  base.insert(more.begin(), more.end());
+  return base;
 }
 
 int Rebuild(const Args& a, std::ostream& out, std::ostream& err) {
@@ -282,7 +406,29 @@ int RunCli(const std::vector<std::string>& argv, std::ostream& out, std::ostream
   }
   if (a.command == "serve") return Serve(a, out, err);
   if (a.command == "ingest") return Ingest(a, out, err);
-  if (a.command == "closure") return Closure(a, out, err);
+  if (a.command == "closure") {
+    return Query(a, out, err,
+                 With(kNodeOptions, {"direction", "depth", "level", "direct-only", "as-of"}),
+                 &Service::Closure, nullptr);
+  }
+  if (a.command == "impact") {
+    return Query(a, out, err,
+                 With(kNodeOptions, {"run-id", "depth", "direct-only", "as-of", "since"}),
+                 &Service::Impact, ImpactTable);
+  }
+  if (a.command == "rootcause") {
+    return Query(a, out, err, With(kNodeOptions, {"depth", "as-of", "stale-after-hours"}),
+                 &Service::RootCause, RootCauseTable);
+  }
+  if (a.command == "paths") {
+    return Query(a, out, err, {"from", "to", "k", "direct-only", "as-of"}, &Service::Paths,
+                 PathsTable);
+  }
+  if (a.command == "diff") {
+    return Query(a, out, err,
+                 With(kNodeOptions, {"from", "to", "direction", "depth", "level", "direct-only"}),
+                 &Service::Diff, DiffTable);
+  }
   if (a.command == "rebuild") return Rebuild(a, out, err);
   return Usage(err, "unknown command '" + a.command + "'");
 }

@@ -100,6 +100,17 @@ struct HttpServer::Impl {
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       service.metrics().ObserveRequest(route, res.status, secs);
     });
+    for (auto [route, fn] :
+         std::initializer_list<std::pair<const char*, ApiResponse (Service::*)(const Params&)>>{
+             {"/api/v1/impact", &Service::Impact},
+             {"/api/v1/rootcause", &Service::RootCause},
+             {"/api/v1/paths", &Service::Paths},
+             {"/api/v1/diff", &Service::Diff},
+             {"/api/v1/runlineage/upstream", &Service::RunLineageUpstream}}) {
+      server.Get(route, Timed(route, [this, fn](const httplib::Request& req) {
+                   return (service.*fn)(ParamsOf(req));
+                 }));
+    }
     server.Get("/api/v1/stats",
                Timed("/api/v1/stats", [this](const httplib::Request&) { return service.Stats(); }));
     server.Get("/healthz",

@@ -52,6 +52,8 @@ json TagsJson(const std::vector<FacetRecord>& facets) {
   return out;
 }
 
+}  // namespace
+
 std::string NodeIdOf(const GraphReader& g, NodeId id) {
   const GraphNode& n = g.node(id);
   if (n.kind == NodeKind::kField) {
@@ -60,8 +62,6 @@ std::string NodeIdOf(const GraphReader& g, NodeId id) {
   }
   return MarquezNodeId(n.kind, n.ns, n.name);
 }
-
-}  // namespace
 
 json NodeJson(const GraphReader& g, NodeId id) {
   const GraphNode& n = g.node(id);

@@ -10,6 +10,8 @@
 
 namespace tributary {
 
+// The Marquez-style id of a node of the graph ("dataset:<ns>:<name>", ...).
+std::string NodeIdOf(const GraphReader& graph, NodeId id);
 // {"id", "kind", "namespace", "name", "field"?, "unseen"?} of a node in the graph.
 nlohmann::json NodeJson(const GraphReader& graph, NodeId id);
 // {"from", "to", "kind", "job", "transformations", "firstSeen", "retired"}.

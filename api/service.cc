@@ -12,50 +12,12 @@
 #include "analysis/closure.h"
 #include "api/json_output.h"
 #include "api/node_ref.h"
+#include "api/request_params.h"
 #include "store/store_writer.h"
 
 namespace tributary {
 
 using nlohmann::json;
-
-namespace {
-
-ApiResponse JsonResponse(int status, const json& body) {
-  ApiResponse r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-Result<bool> ParseBool(const Params& p, const std::string& key, bool def) {
-  auto it = p.find(key);
-  if (it == p.end() || it->second.empty()) return def;
-  const std::string& v = it->second;
-  if (v == "true" || v == "1" || v == "yes") return true;
-  if (v == "false" || v == "0" || v == "no") return false;
-  return Status::InvalidArgument("'" + key + "' must be true or false, not '" + v + "'", key);
-}
-
-Result<int> ParseDepth(const Params& p) {
-  auto it = p.find("depth");
-  if (it == p.end() || it->second.empty()) return -1;
-  const std::string& v = it->second;
-  if (v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
-    return Status::InvalidArgument("'depth' must be a whole number from 0, not '" + v + "'",
-                                   "depth");
-  }
-  return std::stoi(v);
-}
-
-Result<std::optional<Micros>> ParseTimeParam(const Params& p, const std::string& key) {
-  auto it = p.find(key);
-  if (it == p.end() || it->second.empty()) return std::optional<Micros>();
-  Result<Micros> t = ParseTime(it->second, /*allow_date_only=*/true);
-  if (!t.ok()) return Status::InvalidArgument("'" + key + "': " + t.status().message(), key);
-  return std::optional<Micros>(*t);
-}
-
-}  // namespace
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
@@ -94,6 +56,9 @@ Service::~Service() {
 
 Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
   std::unique_ptr<Service> s(new Service(options));
+  if (!options.domain_map_path.empty()) {
+    TRIB_ASSIGN_OR_RETURN(s->domains_, DomainMap::Load(options.domain_map_path));
+  }
   TRIB_ASSIGN_OR_RETURN(s->store_, GraphStore::Open(options.store));
   if (s->store_->rebuilding() && !options.allow_interrupted_rebuild) {
     return Status::FailedPrecondition(
@@ -408,8 +373,9 @@ Result<IngestSummary> Service::IngestFiles(
     pending.emplace();
     pending->sources = std::move(sources);
     pending->bytes_done = bytes_done;
-    pending->results = std::async(std::launch::async,
-                                  [this, c = std::move(chunk)]() mutable { return Submit(std::move(c)); });
+    pending->results = std::async(std::launch::async, [this, c = std::move(chunk)]() mutable {
+      return Submit(std::move(c));
+    });
   };
 
   constexpr size_t kChunk = 1024;

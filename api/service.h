@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/domain_map.h"
 #include "analysis/lineage_graph.h"
 #include "api/metrics.h"
 #include "common/status.h"
@@ -30,6 +31,8 @@ struct ServiceOptions {
   size_t max_body_bytes = size_t{16} << 20;
   // Open a store whose last rebuild was interrupted (only to rebuild it).
   bool allow_interrupted_rebuild = false;
+  // Namespace-prefix to domain mapping file (analysis/domain_map.h); empty: none.
+  std::string domain_map_path;
 };
 
 using Params = std::map<std::string, std::string>;
@@ -70,6 +73,12 @@ class Service {
   ApiResponse GetDataset(const std::string& ns, const std::string& name);
   ApiResponse GetJob(const std::string& ns, const std::string& name);
   ApiResponse Stats();
+  // Incident response (api/incident_handlers.cc; docs/api.md).
+  ApiResponse Impact(const Params& params);              // GET /api/v1/impact
+  ApiResponse RootCause(const Params& params);           // GET /api/v1/rootcause
+  ApiResponse Paths(const Params& params);               // GET /api/v1/paths
+  ApiResponse Diff(const Params& params);                // GET /api/v1/diff
+  ApiResponse RunLineageUpstream(const Params& params);  // GET /api/v1/runlineage/upstream
   ApiResponse Health();
   ApiResponse MetricsText();
 
@@ -107,6 +116,7 @@ class Service {
   std::unique_ptr<IngestPipeline> pipeline_;
   EventParser parser_;
   Metrics metrics_;
+  DomainMap domains_;
 };
 
 }  // namespace tributary

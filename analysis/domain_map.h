@@ -1,0 +1,37 @@
+// DomainMap: which data-mesh domain a dataset or job belongs to.
+//
+// In order: a tag with key "domain" (from the tags facet); an owner named "domain:<name>"
+// (from the ownership facet); the longest namespace prefix listed in the mapping file; else
+// "unassigned". The mapping file has one "namespace-prefix = domain" per line; blank lines
+// and lines starting with '#' are ignored.
+//
+// Thread safety: immutable after Load; safe to share.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "store/model.h"
+
+namespace tributary {
+
+class DomainMap {
+ public:
+  static constexpr const char* kUnassigned = "unassigned";
+
+  DomainMap() = default;
+  // Reads a mapping file. InvalidArgument naming the line for a malformed one; NotFound
+  // when the file cannot be read.
+  static Result<DomainMap> Load(const std::string& path);
+  // Parses mapping text (the file's content).
+  static Result<DomainMap> Parse(const std::string& text);
+
+  std::string DomainOf(const NodeRecord& node) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> prefixes_;  // longest first
+};
+
+}  // namespace tributary

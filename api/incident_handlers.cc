@@ -1,0 +1,409 @@
+// The incident-response endpoints of Service: impact, rootcause, paths, diff and Marquez's
+// runlineage/upstream.
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "analysis/blast_radius.h"
+#include "analysis/closure.h"
+#include "analysis/lineage_diff.h"
+#include "analysis/lineage_paths.h"
+#include "analysis/root_cause.h"
+#include "analysis/run_lineage.h"
+#include "api/json_output.h"
+#include "api/node_ref.h"
+#include "api/request_params.h"
+#include "api/service.h"
+
+namespace tributary {
+
+using nlohmann::json;
+
+namespace {
+
+json TimeOrNull(Micros t) { return t == 0 || t == kForever ? json(nullptr) : json(FormatTime(t)); }
+
+json RunRef(const GraphReader& g, NodeId run_id) {
+  const GraphRun* r = g.run(run_id);
+  if (!r) return nullptr;
+  const GraphNode& job = g.node(r->job);
+  return {{"runId", r->run_id},
+          {"job", {{"namespace", job.ns}, {"name", job.name}}},
+          {"state", RunStateName(r->state)},
+          {"startedAt", TimeOrNull(r->started_at)},
+          {"endedAt", TimeOrNull(r->ended_at)}};
+}
+
+// Edge JSON plus the run that last reported it.
+json EdgeWithRun(const GraphReader& g, uint32_t ei) {
+  const GraphEdge& e = g.edge(ei);
+  json j = EdgeJson(g, e);
+  NodeId run = g.LastReportingRun(e);
+  const GraphRun* r = run == kNoNode ? nullptr : g.run(run);
+  j["lastRun"] = r ? json(r->run_id) : json(nullptr);
+  return j;
+}
+
+// The runs named by a run_id parameter (a runId may be reused by several jobs).
+Result<std::vector<NodeId>> ResolveRuns(const GraphStore& store, const std::string& run_id) {
+  TRIB_ASSIGN_OR_RETURN(auto names, store.ScanNames(RunIdPrefix(run_id)));
+  std::vector<NodeId> runs;
+  for (const auto& [key, id] : names) runs.push_back(id);
+  if (runs.empty()) return Status::NotFound("no run with runId '" + run_id + "'");
+  return runs;
+}
+
+Result<ClosureQuery> BaseClosureQuery(const GraphStore& store, const Params& p,
+                                      const char* default_direction) {
+  ClosureQuery q;
+  std::string direction = Param(p, "direction");
+  if (direction.empty()) direction = default_direction;
+  if (direction == "upstream") {
+    q.direction = Direction::kUpstream;
+  } else if (direction == "downstream") {
+    q.direction = Direction::kDownstream;
+  } else if (direction == "both") {
+    q.direction = Direction::kBoth;
+  } else {
+    return Status::InvalidArgument(
+        "'direction' must be upstream, downstream or both, not '" + direction + "'", "direction");
+  }
+  TRIB_ASSIGN_OR_RETURN(q.depth, ParseDepth(p));
+  std::string level = Param(p, "level");
+  if (!level.empty() && level != "dataset" && level != "column") {
+    return Status::InvalidArgument("'level' must be dataset or column, not '" + level + "'",
+                                   "level");
+  }
+  TRIB_ASSIGN_OR_RETURN(q.direct_only, ParseBool(p, "direct_only", false));
+  TRIB_ASSIGN_OR_RETURN(NodeRef ref, ResolveNodeRef(store, p));
+  q.root = ref.id;
+  q.level = level.empty() ? (ref.kind == NodeKind::kField ? Level::kColumn : Level::kDataset)
+                          : (level == "column" ? Level::kColumn : Level::kDataset);
+  return q;
+}
+
+}  // namespace
+
+ApiResponse Service::Impact(const Params& p) {
+  ImpactQuery q;
+  auto depth = ParseDepth(p);
+  if (!depth.ok()) return ErrorResponse(depth.status());
+  q.depth = *depth;
+  auto direct = ParseBool(p, "direct_only", false);
+  if (!direct.ok()) return ErrorResponse(direct.status());
+  q.direct_only = *direct;
+  auto as_of = ParseTimeParam(p, "as_of");
+  if (!as_of.ok()) return ErrorResponse(as_of.status());
+  q.as_of = *as_of;
+  auto since = ParseTimeParam(p, "since");
+  if (!since.ok()) return ErrorResponse(since.status());
+
+  std::string run_id = Param(p, "run_id");
+  std::vector<NodeId> runs;
+  if (!run_id.empty()) {
+    auto r = ResolveRuns(*store_, run_id);
+    if (!r.ok()) return ErrorResponse(r.status());
+    runs = *r;
+  } else {
+    auto ref = ResolveNodeRef(*store_, p);
+    if (!ref.ok()) return ErrorResponse(ref.status());
+    q.roots.push_back(ref->id);
+  }
+
+  GraphReader g = graph_->Read();
+  json roots = json::array();
+  for (NodeId run : runs) {
+    // A broken run: what it wrote (or was to write) is affected.
+    const GraphRun* r = g.run(run);
+    if (!r) continue;
+    q.roots.insert(q.roots.end(), r->outputs.begin(), r->outputs.end());
+    roots.push_back(RunRef(g, run));
+  }
+  for (NodeId root : q.roots) {
+    if (!g.node(root).present) {
+      return ErrorResponse(Status::NotFound("node is not in the graph yet"));
+    }
+    if (runs.empty()) roots.push_back(NodeJson(g, root));
+  }
+  auto report = ComputeBlastRadius(g, q);
+  if (!report.ok()) return ErrorResponse(report.status());
+
+  // Domains and owners come from the stored records.
+  struct Group {
+    std::set<std::string> owners;
+    json datasets = json::array();
+  };
+  std::map<std::string, Group> by_domain;
+  std::set<std::string> all_owners;
+  size_t columns = 0, approximate = 0;
+  json datasets = json::array();
+  for (const auto& d : report->datasets) {
+    auto rec = store_->GetNode(d.dataset);
+    if (!rec.ok()) return ErrorResponse(rec.status());
+    std::string domain = *rec ? domains_.DomainOf(**rec) : DomainMap::kUnassigned;
+    std::vector<std::string> owners = *rec ? (*rec)->owners : std::vector<std::string>{};
+    json j = NodeJson(g, d.dataset);
+    j["domain"] = domain;
+    j["owners"] = owners;
+    j["distance"] = d.distance;
+    j["exact"] = d.exact;
+    j["wholeDataset"] = d.whole;
+    j["indirectOnly"] = d.indirect_only;
+    json cols = json::array();
+    for (const auto& c : d.columns) {
+      cols.push_back({{"field", g.node(c.field).field},
+                      {"distance", c.distance},
+                      {"exact", c.exact},
+                      {"indirectOnly", c.indirect_only}});
+    }
+    columns += d.columns.size();
+    if (!d.exact) ++approximate;
+    j["columns"] = cols;
+    json path = json::array();
+    for (const auto& step : d.path) {
+      path.push_back({{"node", NodeIdOf(g, step.node)},
+                      {"job", step.job == kNoNode ? json(nullptr) : json(NodeIdOf(g, step.job))},
+                      {"coverageGap", step.gap}});
+    }
+    j["path"] = path;
+    Group& group = by_domain[domain];
+    group.owners.insert(owners.begin(), owners.end());
+    all_owners.insert(owners.begin(), owners.end());
+    group.datasets.push_back(j);
+    datasets.push_back(std::move(j));
+  }
+
+  json domains = json::array();
+  json summary_domains = json::array();
+  for (auto& [domain, group] : by_domain) {
+    // Within a domain, datasets by owner (a dataset with several owners is under each).
+    std::map<std::string, json> by_owner;
+    for (const auto& ds : group.datasets) {
+      if (ds["owners"].empty()) by_owner["(no owner)"].push_back(ds);
+      for (const auto& o : ds["owners"]) by_owner[o.get<std::string>()].push_back(ds);
+    }
+    json owners = json::array();
+    for (auto& [owner, list] : by_owner) owners.push_back({{"owner", owner}, {"datasets", list}});
+    domains.push_back({{"domain", domain}, {"owners", owners}});
+    json products = json::array();
+    for (const auto& ds : group.datasets) products.push_back(ds["id"]);
+    summary_domains.push_back(
+        {{"domain", domain}, {"dataProducts", products}, {"owners", group.owners}});
+  }
+  json gaps = json::array();
+  for (const auto& gap : report->gaps) {
+    gaps.push_back({{"job", NodeIdOf(g, gap.job)},
+                    {"from", NodeIdOf(g, gap.from)},
+                    {"to", NodeIdOf(g, gap.to)}});
+  }
+  json jobs = json::array();
+  for (NodeId j : report->jobs) jobs.push_back(NodeIdOf(g, j));
+
+  json out;
+  out["roots"] = roots;
+  out["query"] = {{"depth", q.depth < 0 ? json(nullptr) : json(q.depth)},
+                  {"direct_only", q.direct_only},
+                  {"as_of", q.as_of ? json(FormatTime(*q.as_of)) : json(nullptr)},
+                  {"since", *since ? json(FormatTime(**since)) : json(nullptr)}};
+  out["summary"] = {{"datasets", report->datasets.size()},
+                    {"columns", columns},
+                    {"jobs", report->jobs.size()},
+                    {"domains", by_domain.size()},
+                    {"owners", all_owners.size()},
+                    {"exact", report->gaps.empty()},
+                    {"approximateDatasets", approximate},
+                    {"hit", summary_domains},
+                    {"notify", all_owners}};
+  out["coverageGaps"] = gaps;
+  out["domains"] = domains;
+  out["datasets"] = datasets;
+  out["jobs"] = jobs;
+
+  if (*since) {
+    // Runs that started after `since` and read an affected dataset consumed bad data.
+    std::map<NodeId, std::set<NodeId>> consumed;  // run -> affected datasets it read
+    json clean = json::array();
+    for (const auto& d : report->datasets) {
+      bool read = false;
+      for (NodeId rid : g.runs_reading(d.dataset)) {
+        const GraphRun* r = g.run(rid);
+        if (!r || r->started_at < **since) continue;
+        consumed[rid].insert(d.dataset);
+        read = true;
+      }
+      if (!read) clean.push_back(NodeIdOf(g, d.dataset));
+    }
+    json runs_json = json::array();
+    for (const auto& [rid, read] : consumed) {
+      json rj = RunRef(g, rid);
+      json list = json::array();
+      for (NodeId ds : read) list.push_back(NodeIdOf(g, ds));
+      rj["readAffected"] = list;
+      runs_json.push_back(std::move(rj));
+    }
+    std::stable_sort(runs_json.begin(), runs_json.end(), [](const json& a, const json& b) {
+      return a["startedAt"].dump() < b["startedAt"].dump();
+    });
+    out["runs"] = {{"since", FormatTime(**since)},
+                   {"consumedAffectedData", runs_json},
+                   {"notReadSince", clean}};
+  }
+  return JsonResponse(200, out);
+}
+
+ApiResponse Service::RootCause(const Params& p) {
+  RootCauseQuery q;
+  auto depth = ParseDepth(p);
+  if (!depth.ok()) return ErrorResponse(depth.status());
+  q.depth = *depth;
+  auto as_of = ParseTimeParam(p, "as_of");
+  if (!as_of.ok()) return ErrorResponse(as_of.status());
+  q.as_of = *as_of;
+  auto stale = ParseInt(p, "stale_after_hours", 24, 0, 24 * 365 * 10);
+  if (!stale.ok()) return ErrorResponse(stale.status());
+  q.stale_after = Micros{*stale} * 3600 * 1000000;
+  q.now = NowMicros();
+  auto ref = ResolveNodeRef(*store_, p);
+  if (!ref.ok()) return ErrorResponse(ref.status());
+  q.root = ref->id;
+  GraphReader g = graph_->Read();
+  if (!g.node(q.root).present)
+    return ErrorResponse(Status::NotFound("node is not in the graph yet"));
+  auto report = FindRootCauses(g, q);
+  if (!report.ok()) return ErrorResponse(report.status());
+  json suspects = json::array();
+  for (const auto& s : report->suspects) {
+    json j = NodeJson(g, s.job);
+    j["distance"] = s.distance;
+    j["reason"] = s.failed ? (s.stale ? "failed and stale" : "failed") : "stale";
+    j["latestRun"] = s.latest_run == kNoNode ? json(nullptr) : RunRef(g, s.latest_run);
+    if (s.latest_run != kNoNode) j["latestRun"]["state"] = RunStateName(s.latest_state);
+    j["errorMessage"] = s.error_message.empty() ? json(nullptr) : json(s.error_message);
+    j["lastSuccess"] = TimeOrNull(s.last_success);
+    suspects.push_back(std::move(j));
+  }
+  json out = {{"root", NodeJson(g, q.root)},
+              {"query",
+               {{"as_of", q.as_of ? json(FormatTime(*q.as_of)) : json(nullptr)},
+                {"reference_time", FormatTime(q.as_of ? *q.as_of : q.now)},
+                {"stale_after_hours", *stale},
+                {"depth", q.depth < 0 ? json(nullptr) : json(q.depth)}}},
+              {"jobsChecked", report->jobs_checked},
+              {"suspects", suspects}};
+  return JsonResponse(200, out);
+}
+
+ApiResponse Service::Paths(const Params& p) {
+  PathQuery q;
+  auto k = ParseInt(p, "k", 3, 1, 100);
+  if (!k.ok()) return ErrorResponse(k.status());
+  q.k = *k;
+  auto direct = ParseBool(p, "direct_only", false);
+  if (!direct.ok()) return ErrorResponse(direct.status());
+  q.direct_only = *direct;
+  auto as_of = ParseTimeParam(p, "as_of");
+  if (!as_of.ok()) return ErrorResponse(as_of.status());
+  q.as_of = *as_of;
+  for (const char* end : {"from", "to"}) {
+    if (Param(p, end).empty()) {
+      return ErrorResponse(
+          Status::InvalidArgument(std::string("missing parameter '") + end +
+                                      "' (a node id such as datasetField:ns:name:field)",
+                                  end));
+    }
+    auto ref = ResolveNodeRef(*store_, p, end);
+    if (!ref.ok()) return ErrorResponse(ref.status());
+    (std::string(end) == "from" ? q.from : q.to) = ref->id;
+  }
+  GraphReader g = graph_->Read();
+  if (!g.node(q.from).present || !g.node(q.to).present) {
+    return ErrorResponse(Status::NotFound("node is not in the graph yet"));
+  }
+  auto result = FindPaths(g, q);
+  if (!result.ok()) return ErrorResponse(result.status());
+  json paths = json::array();
+  for (const auto& path : result->paths) {
+    json edges = json::array();
+    for (uint32_t ei : path) edges.push_back(EdgeWithRun(g, ei));
+    paths.push_back({{"length", path.size()}, {"edges", edges}});
+  }
+  json out = {{"from", NodeJson(g, q.from)},
+              {"to", NodeJson(g, q.to)},
+              {"query",
+               {{"k", q.k},
+                {"direct_only", q.direct_only},
+                {"as_of", q.as_of ? json(FormatTime(*q.as_of)) : json(nullptr)}}},
+              {"paths", paths},
+              {"morePaths", result->more}};
+  return JsonResponse(200, out);
+}
+
+ApiResponse Service::Diff(const Params& p) {
+  auto from = ParseTimeParam(p, "from");
+  if (!from.ok()) return ErrorResponse(from.status());
+  auto to = ParseTimeParam(p, "to");
+  if (!to.ok()) return ErrorResponse(to.status());
+  if (!*from) return ErrorResponse(Status::InvalidArgument("missing parameter 'from'", "from"));
+  Micros until = *to ? **to : NowMicros();
+  auto base = BaseClosureQuery(*store_, p, "both");
+  if (!base.ok()) return ErrorResponse(base.status());
+  GraphReader g = graph_->Read();
+  if (!g.node(base->root).present) {
+    return ErrorResponse(Status::NotFound("node is not in the graph yet"));
+  }
+  auto diff = ComputeDiff(g, *base, **from, until);
+  if (!diff.ok()) return ErrorResponse(diff.status());
+  json added = json::array(), retired = json::array();
+  for (uint32_t ei : diff->added) added.push_back(EdgeWithRun(g, ei));
+  for (uint32_t ei : diff->retired) retired.push_back(EdgeWithRun(g, ei));
+  json out = {{"root", NodeJson(g, base->root)},
+              {"from", FormatTime(**from)},
+              {"to", FormatTime(until)},
+              {"added", added},
+              {"retired", retired}};
+  return JsonResponse(200, out);
+}
+
+ApiResponse Service::RunLineageUpstream(const Params& p) {
+  std::string run_id = Param(p, "runId");
+  if (run_id.empty()) {
+    return ErrorResponse(Status::InvalidArgument("missing parameter 'runId'", "runId"));
+  }
+  auto depth = ParseInt(p, "depth", 20, 0, 1000);
+  if (!depth.ok()) return ErrorResponse(depth.status());
+  auto runs = ResolveRuns(*store_, run_id);
+  if (!runs.ok()) return ErrorResponse(runs.status());
+  GraphReader g = graph_->Read();
+  json out_runs = json::array();
+  std::set<NodeId> listed;
+  for (NodeId start : *runs) {
+    auto up = UpstreamRuns(g, start, *depth);
+    if (!up.ok()) return ErrorResponse(up.status());
+    for (const auto& u : *up) {
+      if (!listed.insert(u.run).second) continue;
+      const GraphRun* r = g.run(u.run);
+      const GraphNode& job = g.node(r->job);
+      json inputs = json::array();
+      for (const auto& in : u.inputs) {
+        const GraphNode& d = g.node(in.dataset);
+        const GraphRun* producer = in.produced_by == kNoNode ? nullptr : g.run(in.produced_by);
+        inputs.push_back({{"namespace", d.ns},
+                          {"name", d.name},
+                          {"version", nullptr},
+                          {"producedByRunId", producer ? json(producer->run_id) : json(nullptr)}});
+      }
+      out_runs.push_back(
+          {{"job", {{"namespace", job.ns}, {"name", job.name}, {"version", nullptr}}},
+           {"run",
+            {{"id", r->run_id},
+             {"start", TimeOrNull(r->started_at)},
+             {"end", TimeOrNull(r->ended_at)},
+             {"status", RunStateName(r->state)}}},
+           {"inputs", inputs}});
+    }
+  }
+  return JsonResponse(200, {{"runs", out_runs}});
+}
+
+}  // namespace tributary

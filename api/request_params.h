@@ -1,0 +1,28 @@
+// Query-parameter parsing shared by the API's handlers. Each failure is InvalidArgument
+// whose path() names the parameter. Internal to api/.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "api/service.h"
+#include "common/status.h"
+#include "common/time.h"
+
+namespace tributary {
+
+ApiResponse JsonResponse(int status, const nlohmann::json& body);
+
+// "true"/"1"/"yes" or "false"/"0"/"no"; `def` when absent or empty.
+Result<bool> ParseBool(const Params& p, const std::string& key, bool def);
+// A whole number from `min` to `max`; `def` when absent or empty.
+Result<int> ParseInt(const Params& p, const std::string& key, int def, int min, int max);
+// "depth": a whole number from 0; -1 (unlimited) when absent.
+Result<int> ParseDepth(const Params& p);
+// An RFC 3339 time or a date; unset when absent.
+Result<std::optional<Micros>> ParseTimeParam(const Params& p, const std::string& key);
+// The value, or "" when absent.
+std::string Param(const Params& p, const std::string& key);
+
+}  // namespace tributary
