@@ -241,21 +241,26 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
-// Text to show inside an HTML-like label.
-std::string Text(std::string_view raw) { return HtmlEscape(Shorten(raw)); }
-
-// An escString value (tooltip): Graphviz expands `\N`, `\G`, ... there, and `\\` to `\`.
-std::string EscString(std::string_view raw) {
+// Graphviz expands `\N`, `\G`, `\E`, `\T`, `\H` and `\L`, with `\\` standing for `\`, in the
+// text of HTML-like labels (once) and in tooltips (twice, in 2.42: a first pass also turns
+// `\n` into a line break). Each backslash of a name is repeated to survive those passes.
+std::string RepeatBackslashes(std::string_view s, int times) {
   std::string out;
-  for (char c : Clean(raw)) {
-    if (c == '\\') out += '\\';
-    out += c;
+  out.reserve(s.size());
+  for (char c : s) {
+    out.append(c == '\\' ? times : 1, c);
   }
   return out;
 }
 
-// A tooltip inside an HTML-like label: both escapes apply.
-std::string HtmlTooltip(std::string_view raw) { return HtmlEscape(EscString(raw)); }
+// Text to show inside an HTML-like label.
+std::string Text(std::string_view raw) { return HtmlEscape(RepeatBackslashes(Shorten(raw), 2)); }
+
+// A tooltip: the whole text, never shortened.
+std::string Tooltip(std::string_view raw) { return RepeatBackslashes(Clean(raw), 4); }
+
+// Joins tooltips into a multi-line one.
+constexpr const char* kTooltipNewline = "\\n";
 
 std::string Fixed(double v) {
   char buf[32];
@@ -522,8 +527,9 @@ DotAttr Html(std::string name, std::string value) {
   return {std::move(name), std::move(value), true};
 }
 
-// A DOT identifier or quoted string. Our plain values are escString values whose
-// backslashes come in pairs, which DOT's scanner keeps as they are; only quotes need one.
+// A DOT identifier or quoted string. DOT's scanner turns `\"` into `"` and keeps every other
+// backslash; our plain values never end in one or put one before a quote (a name's
+// backslashes are repeated, see Tooltip), so escaping the quotes is enough.
 std::string DotQuote(const std::string& s) {
   bool bare = !s.empty() && !std::isdigit(static_cast<unsigned char>(s[0]));
   for (char c : s) {
@@ -621,7 +627,7 @@ class DotBuilder {
                 Plain("ranksep", v_.level == DiagramLevel::kColumn ? "1.1" : "0.5"),
                 Plain("newrank", "true"),
                 Plain("outputorder", "edgesfirst"),
-                Plain("tooltip", EscString(d_.title))};
+                Plain("tooltip", Tooltip(d_.title))};
     g_.node_defaults = {Plain("fontname", kFont), Plain("fontsize", "11"),
                         Plain("fontcolor", kInk), Plain("penwidth", "1.2")};
     g_.edge_defaults = {Plain("fontname", kFont), Plain("fontsize", "9"),
@@ -636,7 +642,7 @@ class DotBuilder {
     if (inserted) {
       g_.clusters.push_back(
           {"cluster_" + std::to_string(g_.clusters.size()),
-           {Html("label", "<B>" + Text(name) + "</B>"), Plain("tooltip", EscString(name)),
+           {Html("label", "<B>" + Text(name) + "</B>"), Plain("tooltip", Tooltip(name)),
             Plain("style", "rounded,filled"), Plain("fillcolor", kClusterFill),
             Plain("color", kClusterLine), Plain("fontsize", "11"), Plain("fontcolor", kMutedInk),
             Plain("labeljust", "l"), Plain("margin", "12")}});
@@ -696,7 +702,7 @@ class DotBuilder {
             Plain("penwidth", look.penwidth),
             Plain("fontcolor", look.ink),
             Plain("margin", job ? "0.12,0.04" : "0.14,0.06"),
-            Plain("tooltip", EscString(tooltip))};
+            Plain("tooltip", Tooltip(tooltip))};
   }
 
   // A dataset or job box: name, and the namespace when the cluster does not say it.
@@ -734,9 +740,9 @@ class DotBuilder {
         }
         if (!label.empty()) attrs.push_back(Html("label", label));
         DerivedStyle(e, &attrs);
-        attrs.push_back(Plain("tooltip", EscString(EdgeTooltip(e))));
+        attrs.push_back(Plain("tooltip", Tooltip(EdgeTooltip(e))));
       } else {
-        attrs.push_back(Plain("tooltip", EscString(v_.nodes[e.from].node.key + " \xE2\x86\x92 " +
+        attrs.push_back(Plain("tooltip", Tooltip(v_.nodes[e.from].node.key + " \xE2\x86\x92 " +
                                                    v_.nodes[e.to].node.key)));
       }
       AddEdge(dot[e.from], dot[e.to], std::move(attrs));
@@ -860,7 +866,7 @@ class DotBuilder {
         any_derive_ = true;
         DerivedStyle(e, &attrs);
       }
-      attrs.push_back(Plain("tooltip", EscString(EdgeTooltip(e))));
+      attrs.push_back(Plain("tooltip", Tooltip(EdgeTooltip(e))));
       AddEdge(dot[e.from], dot[e.to], std::move(attrs));
     }
   }
@@ -876,13 +882,20 @@ class DotBuilder {
     std::string muted = outside ? kGreyInk : kMutedInk;
     std::string header_ink = outside ? kGreyInk : kInk;
 
+    // Cell tooltips need an HREF in Graphviz; the node's tooltip names the dataset and its
+    // columns in full instead.
+    std::string tooltip =
+        Tooltip(MarquezId({.kind = NodeKind::kDataset, .ns = head.ns, .name = head.name}));
+    for (size_t i = 0; i < rows.size() && i < kMaxTooltipLines; ++i) {
+      tooltip += kTooltipNewline + Tooltip(v_.nodes[rows[i]].node.field);
+    }
+    if (rows.size() > kMaxTooltipLines) {
+      tooltip += kTooltipNewline + std::to_string(rows.size() - kMaxTooltipLines) + " more";
+    }
+    // Square corners: a filled last row would show past rounded ones.
     std::string t = "<TABLE BORDER=\"" + std::string(root ? "2" : "1") +
                     "\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"5\" COLOR=\"" + line +
-                    "\" BGCOLOR=\"white\" STYLE=\"rounded\" TOOLTIP=\"" +
-                    HtmlTooltip(MarquezId({.kind = NodeKind::kDataset,
-                                           .ns = head.ns,
-                                           .name = head.name})) +
-                    "\">";
+                    "\" BGCOLOR=\"white\">";
     t += "<TR><TD BGCOLOR=\"" + std::string(outside ? kGreyFill : kDatasetFill) +
          "\" ALIGN=\"LEFT\"><FONT COLOR=\"" + header_ink + "\"><B>" + Text(head.name) +
          "</B></FONT>";
@@ -894,7 +907,7 @@ class DotBuilder {
       if (f.unseen) any_unseen_ = true;
       if (f.root) any_root_column_ = true;
       t += "<HR/><TR><TD PORT=\"p" + std::to_string(r) + "\" ALIGN=\"LEFT\" BGCOLOR=\"" +
-           look.fill + "\" TOOLTIP=\"" + HtmlTooltip(f.key) + "\"><FONT COLOR=\"" + look.ink +
+           look.fill + "\"><FONT COLOR=\"" + look.ink +
            "\">" + Bold(Text(f.field), look.bold) + (f.unseen ? " <I>(unseen)</I>" : "") +
            "</FONT></TD></TR>";
     }
@@ -904,7 +917,7 @@ class DotBuilder {
     }
     t += "</TABLE>";
     return AddNode("t" + std::to_string(k), ClusterOf(head.cluster),
-                   {Html("label", t), Plain("shape", "plain")});
+                   {Html("label", t), Plain("shape", "plain"), Plain("tooltip", tooltip)});
   }
 
   void ClusterLevel() {
@@ -923,10 +936,12 @@ class DotBuilder {
                        NodeAttrs(vn, label, look, vn.node.name + ": " + counts));
     }
     for (const ViewEdge& e : v_.edges) {
-      double width = 1.0 + std::min(4.0, std::log2(static_cast<double>(e.count)));
+      // Wider for more edges, gently: a 1000-edge bundle should not hide its neighbours.
+      double width = 1.2 + std::min(2.3, 1.2 * std::log10(static_cast<double>(e.count)));
       AddEdge(dot[e.from], dot[e.to],
               {Html("label", std::to_string(e.count)), Plain("penwidth", Fixed(width)),
-               Plain("tooltip", EscString(std::to_string(e.count) + " edges from " +
+               Plain("arrowsize", "0.6"),
+               Plain("tooltip", Tooltip(std::to_string(e.count) + " edges from " +
                                           v_.nodes[e.from].node.name + " to " +
                                           v_.nodes[e.to].node.name))});
     }
@@ -979,7 +994,7 @@ class DotBuilder {
         row(arrow(kIndirectColour, dashed), "INDIRECT: depends on it (filter, join, ...)");
       }
       if (any_masking_ || all) row(arrow(kMaskColour, tee), "masked: the value is masked");
-      row(arrow(kMutedInk, "<I>job</I>"), "the job that derives it");
+      row(arrow(kMutedInk, "job"), "the job that derives it");
     }
     if (v_.highlight) {
       // The palette in one row: root, then 1, 2, 3 and 4 or more steps away.
@@ -1032,6 +1047,7 @@ class DotBuilder {
   }
 
   static constexpr size_t kMaxLabelledEdges = 60;
+  static constexpr size_t kMaxTooltipLines = 40;
 
   const View& v_;
   const Diagram& d_;

@@ -82,6 +82,38 @@ TEST(CliTest, IngestClosureAndRebuild) {
   EXPECT_EQ(again.text, closure.text);
 }
 
+TEST(CliTest, IncidentCommandsPrintTablesOrJson) {
+  testing::TempDir dir;
+  std::string data = "--data " + dir.path() + "/store";
+  ASSERT_EQ(Tributary("ingest " + data + " " + std::string(TRIB_SOURCE_DIR) + "/samples").code, 0);
+  std::string email = "'datasetField:postgres://customers-db.prod:5432:crm.public.customers:email'";
+  Output impact = Tributary("impact " + data + " --node-id " + email + " --since 2024-03-09");
+  ASSERT_EQ(impact.code, 0) << impact.text;
+  EXPECT_NE(impact.text.find("Impact: 8 datasets"), std::string::npos) << impact.text;
+  EXPECT_NE(impact.text.find("Notify: team:customer-data"), std::string::npos);
+  EXPECT_NE(impact.text.find("Runs since 2024-03-09T00:00:00Z"), std::string::npos);
+  Output json_out = Tributary("impact " + data + " --node-id " + email + " --json");
+  ASSERT_EQ(json_out.code, 0);
+  EXPECT_EQ(nlohmann::json::parse(json_out.text)["summary"]["datasets"], 8);
+  Output rootcause = Tributary("rootcause " + data +
+                               " --namespace looker://acme --name dashboards/finance_revenue"
+                               " --as-of 2024-03-04T04:00:00Z --stale-after-hours 48");
+  ASSERT_EQ(rootcause.code, 0) << rootcause.text;
+  EXPECT_NE(rootcause.text.find("latest run FAILED"), std::string::npos) << rootcause.text;
+  EXPECT_NE(rootcause.text.find("error: org.apache.spark.SparkException"), std::string::npos);
+  Output paths = Tributary("paths " + data + " --from " + email +
+                           " --to 'datasetField:looker://acme:dashboards/customer_360:email'");
+  ASSERT_EQ(paths.code, 0) << paths.text;
+  EXPECT_NE(paths.text.find("1 path(s)"), std::string::npos) << paths.text;
+  Output diff = Tributary("diff " + data +
+                          " --kind field --namespace snowflake://acme-analytics"
+                          " --name analytics.staging.stg_orders --field amount"
+                          " --direction upstream --from 2024-03-05 --to 2024-03-07");
+  ASSERT_EQ(diff.code, 0) << diff.text;
+  EXPECT_NE(diff.text.find("2 added, 1 retired"), std::string::npos) << diff.text;
+  EXPECT_EQ(Tributary("paths " + data + " --from " + email).code, 2);
+}
+
 TEST(CliTest, IngestReportsEachRejectionWithItsLine) {
   testing::TempDir dir;
   std::string file = dir.path() + "/events.ndjson";

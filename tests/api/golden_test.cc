@@ -1,4 +1,4 @@
-// Golden closure answers on the sample mesh: each file under tests/golden/closure holds the
+// Golden answers on the sample mesh: each file under tests/golden/<endpoint>/ holds the
 // parameters of one query and the exact answer expected. A new case is a new file.
 // TRIB_UPDATE_GOLDEN=1 rewrites the answers (review the diff before committing it).
 #include <gtest/gtest.h>
@@ -50,8 +50,10 @@ class GoldenTest : public ::testing::Test {
   static inline Service* service_ = nullptr;
 };
 
-TEST_F(GoldenTest, ClosureAnswersMatch) {
-  fs::path root = fs::path(TRIB_SOURCE_DIR) / "tests/golden/closure";
+// Runs every case under tests/golden/<endpoint>/ through the service method `method`.
+void CheckGolden(Service& service, const std::string& endpoint,
+                 ApiResponse (Service::*method)(const Params&), int min_cases) {
+  fs::path root = fs::path(TRIB_SOURCE_DIR) / "tests/golden" / endpoint;
   bool update = std::getenv("TRIB_UPDATE_GOLDEN") != nullptr;
   int cases = 0;
   std::vector<fs::path> files;
@@ -63,7 +65,7 @@ TEST_F(GoldenTest, ClosureAnswersMatch) {
     json golden = ReadJson(file);
     Params params;
     for (const auto& [k, v] : golden["params"].items()) params[k] = v.get<std::string>();
-    ApiResponse r = service_->Closure(params);
+    ApiResponse r = (service.*method)(params);
     ASSERT_EQ(r.status, golden.value("status", 200)) << file << ": " << r.body;
     json got = json::parse(r.body);
     if (update) {
@@ -73,7 +75,18 @@ TEST_F(GoldenTest, ClosureAnswersMatch) {
     }
     EXPECT_EQ(got, golden["response"]) << file.filename() << " differs; got:\n" << got.dump(2);
   }
-  EXPECT_GE(cases, 8);
+  EXPECT_GE(cases, min_cases) << endpoint;
+}
+
+TEST_F(GoldenTest, ClosureAnswersMatch) { CheckGolden(*service_, "closure", &Service::Closure, 8); }
+TEST_F(GoldenTest, ImpactAnswersMatch) { CheckGolden(*service_, "impact", &Service::Impact, 4); }
+TEST_F(GoldenTest, RootCauseAnswersMatch) {
+  CheckGolden(*service_, "rootcause", &Service::RootCause, 2);
+}
+TEST_F(GoldenTest, PathsAnswersMatch) { CheckGolden(*service_, "paths", &Service::Paths, 2); }
+TEST_F(GoldenTest, DiffAnswersMatch) { CheckGolden(*service_, "diff", &Service::Diff, 2); }
+TEST_F(GoldenTest, RunLineageAnswersMatch) {
+  CheckGolden(*service_, "runlineage", &Service::RunLineageUpstream, 1);
 }
 
 }  // namespace

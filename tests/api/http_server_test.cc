@@ -397,6 +397,46 @@ TEST_F(HttpServerTest, RebuildFromTheLogEqualsTheIncrementalGraph) {
   EXPECT_EQ(Stats(), stats);
 }
 
+TEST_F(HttpServerTest, IncidentEndpointsAnswerAndCheckTheirParameters) {
+  std::string samples = ReadFile(std::string(TRIB_SOURCE_DIR) + "/samples/mesh.ndjson");
+  ASSERT_EQ(Post("/api/v1/lineage/batch", samples, "application/x-ndjson")->status, 200);
+  std::string email =
+      Encode("datasetField:postgres://customers-db.prod:5432:crm.public.customers:email");
+  std::string dashboard = Encode("datasetField:looker://acme:dashboards/customer_360:email");
+  json impact = Get("/api/v1/impact?nodeId=" + email);
+  EXPECT_EQ(impact["summary"]["datasets"], 8);
+  EXPECT_EQ(impact["summary"]["domains"], 2);
+  json paths = Get("/api/v1/paths?from=" + email + "&to=" + dashboard + "&k=1");
+  ASSERT_EQ(paths["paths"].size(), 1u);
+  EXPECT_TRUE(paths["paths"][0]["edges"][0]["lastRun"].is_string());
+  json lineage = Get("/api/v1/runlineage/upstream?runId=699e0f71-82d2-5128-8b11-d88107cf3979");
+  EXPECT_EQ(lineage["runs"][0]["run"]["status"], "COMPLETED");
+  struct Case {
+    std::string query;
+    int status;
+    std::string path;
+  } cases[] = {
+      {"/api/v1/impact?namespace=nope&name=nothing", 404, ""},
+      {"/api/v1/impact?run_id=not-a-run", 404, ""},
+      {"/api/v1/impact?nodeId=" + email + "&since=never", 400, "since"},
+      {"/api/v1/impact?nodeId=" + email + "&depth=x", 400, "depth"},
+      {"/api/v1/rootcause?namespace=nope&name=nothing", 404, ""},
+      {"/api/v1/rootcause?nodeId=" + email + "&stale_after_hours=-3", 400, "stale_after_hours"},
+      {"/api/v1/paths?to=" + dashboard, 400, "from"},
+      {"/api/v1/paths?from=" + email + "&to=" + dashboard + "&k=0", 400, "k"},
+      {"/api/v1/paths?from=" + email + "&to=dataset:nope:nothing", 404, ""},
+      {"/api/v1/diff?nodeId=" + email, 400, "from"},
+      {"/api/v1/diff?nodeId=" + email + "&from=2024-03-08&to=2024-03-01", 400, "from"},
+      {"/api/v1/runlineage/upstream", 400, "runId"},
+      {"/api/v1/runlineage/upstream?runId=unknown", 404, ""},
+  };
+  for (const auto& c : cases) {
+    json body = Get(c.query, c.status);
+    EXPECT_TRUE(body["error"].is_string()) << c.query;
+    EXPECT_EQ(body["path"], c.path) << c.query;
+  }
+}
+
 TEST_F(HttpServerTest, QueriesDuringIngestNeverSeeAHalfAppliedEvent) {
   // Event i derives two columns, x and y, of out_i from in_i.x. A reader must see both
   // edges or neither (then the root is unknown: 404).
