@@ -22,6 +22,7 @@ constexpr const char* kUsage = R"(tributary: a lineage graph store and impact-an
 usage:
   tributary serve   [--data DIR] [--host H] [--port N] [--sync true|false]
                     [--max-body-bytes N] [--threads N] [--load-samples-if-empty DIR]
+                    [--domains FILE]
   tributary ingest  [--data DIR] [--sync true|false] FILE|DIR...
   tributary closure [--data DIR] (--node-id ID | [--kind dataset|job|field]
                     --namespace NS --name NAME [--field F])
@@ -42,6 +43,8 @@ usage:
                [--field F]; ids in Marquez's form (datasetField:<ns>:<name>:<field>)
   --json       print the raw JSON answer instead of a table
   --data DIR   the store directory (default ./var)
+  --domains F  namespace-prefix to domain mapping, one "prefix = domain" per line (all
+               query commands take it too); tags and owners named domain:X come first
   --sync       fsync every commit (default true)
 
 ingest reads .json files (one event, or an array of events) and NDJSON files (one event
@@ -122,6 +125,7 @@ int Usage(std::ostream& err, const std::string& problem) {
 Result<std::unique_ptr<Service>> OpenService(const Args& a, bool sync) {
   ServiceOptions o;
   o.allow_interrupted_rebuild = a.command == "rebuild";
+  o.domain_map_path = Opt(a, "domains");
   o.store.path = Opt(a, "data", "./var");
   o.store.sync = sync;
   if (auto n = ParseNumber(Opt(a, "max-body-bytes"))) o.max_body_bytes = static_cast<size_t>(*n);
@@ -151,7 +155,7 @@ void PrintSummary(const IngestSummary& s, std::ostream& out) {
 
 int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   if (auto bad = CheckOptions(a, {"data", "host", "port", "sync", "max-body-bytes", "threads",
-                                  "load-samples-if-empty"})) {
+                                  "load-samples-if-empty", "domains"})) {
     return Usage(err, *bad);
   }
   auto sync = ParseBoolText(Opt(a, "sync", "true"));
@@ -256,7 +260,7 @@ std::string Short(const std::string& s, size_t n) {
 int Query(const Args& a, std::ostream& out, std::ostream& err, std::set<std::string> allowed,
           ApiResponse (Service::*method)(const Params&),
           void (*table)(const json&, std::ostream&)) {
-  allowed.insert({"data", "json"});
+  allowed.insert({"data", "json", "domains"});
   if (auto bad = CheckOptions(a, allowed)) return Usage(err, *bad);
   auto service = OpenService(a, true);
   if (!service.ok()) {
@@ -265,7 +269,7 @@ int Query(const Args& a, std::ostream& out, std::ostream& err, std::set<std::str
   }
   Params p;
   for (const auto& [opt, value] : a.options) {
-    if (opt != "data" && opt != "json") p[ParamName(opt)] = value;
+    if (opt != "data" && opt != "json" && opt != "domains") p[ParamName(opt)] = value;
   }
   ApiResponse r = ((**service).*method)(p);
   json j = json::parse(r.body, nullptr, false);

@@ -861,7 +861,11 @@ class DotBuilder {
         label += (label.empty() ? "" : "<BR/>") + std::string("<FONT COLOR=\"") + kMaskColour +
                  "\">masked</FONT>";
       }
-      if (!label.empty()) attrs.push_back(Html("label", label));
+      if (!label.empty()) {
+        attrs.push_back(Html("label", label));
+        // Many edges run in parallel between two tables: a line ties the label to its edge.
+        attrs.push_back(Plain("decorate", "true"));
+      }
       if (e.kind == EdgeKind::kDerive) {
         any_derive_ = true;
         DerivedStyle(e, &attrs);

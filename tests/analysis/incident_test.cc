@@ -4,6 +4,7 @@
 #include <map>
 
 #include "analysis/blast_radius.h"
+#include "analysis/domain_map.h"
 #include "analysis/lineage_diff.h"
 #include "analysis/lineage_paths.h"
 #include "analysis/root_cause.h"
@@ -249,6 +250,32 @@ TEST_F(IncidentTest, UpstreamRunsFollowTheProducingRuns) {
   ASSERT_NE(producer, nullptr);
   EXPECT_EQ(producer->run_id, RunId(1));  // the run before, not the later one
   EXPECT_EQ((*up)[1].depth, 1);
+}
+
+}  // namespace
+}  // namespace tributary
+
+namespace tributary {
+namespace {
+
+TEST(DomainMapTest, TagsThenOwnersThenTheLongestPrefix) {
+  auto m = DomainMap::Parse("# comment\n\npostgres:// = ops\npostgres://orders-db = orders\n");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  NodeRecord n;
+  n.ns = "postgres://orders-db.prod:5432";
+  EXPECT_EQ(m->DomainOf(n), "orders");
+  n.ns = "postgres://other:5432";
+  EXPECT_EQ(m->DomainOf(n), "ops");
+  n.owners = {"team:x", "domain:finance"};
+  EXPECT_EQ(m->DomainOf(n), "finance");
+  n.tags = {{"domain", "sales", ""}};
+  EXPECT_EQ(m->DomainOf(n), "sales");
+  NodeRecord none;
+  none.ns = "kafka://x";
+  EXPECT_EQ(m->DomainOf(none), DomainMap::kUnassigned);
+  auto bad = DomainMap::Parse("ok = fine\nno equals sign here\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().path(), "line 2");
 }
 
 }  // namespace
