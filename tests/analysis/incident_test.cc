@@ -148,7 +148,13 @@ TEST_F(IncidentTest, JobRootsAsOfAndBadRoots) {
       g, {.roots = {s_.Field("a", "x")}, .as_of = *ParseTime("2023-12-31T00:00:00Z")});
   ASSERT_TRUE(before.ok());
   EXPECT_EQ(before->datasets.size(), 1u);  // only the root: nothing downstream existed yet
-  auto run_root = ComputeBlastRadius(g, {.roots = {graph_->Read().node(s_.Job("j1")).latest_run}});
+  // A dataset nothing reads: the answer is the dataset itself.
+  auto alone = ComputeBlastRadius(g, {.roots = {s_.Dataset("b")}});
+  ASSERT_TRUE(alone.ok());
+  ASSERT_EQ(alone->datasets.size(), 1u);
+  EXPECT_TRUE(alone->datasets[0].whole);
+  EXPECT_TRUE(alone->jobs.empty());
+  auto run_root = ComputeBlastRadius(g, {.roots = {g.node(s_.Job("j1")).latest_run}});
   ASSERT_FALSE(run_root.ok());
   EXPECT_EQ(run_root.status().code(), StatusCode::kInvalidArgument);
 }
