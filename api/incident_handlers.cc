@@ -54,35 +54,6 @@ Result<std::vector<NodeId>> ResolveRuns(const GraphStore& store, const std::stri
   return runs;
 }
 
-Result<ClosureQuery> BaseClosureQuery(const GraphStore& store, const Params& p,
-                                      const char* default_direction) {
-  ClosureQuery q;
-  std::string direction = Param(p, "direction");
-  if (direction.empty()) direction = default_direction;
-  if (direction == "upstream") {
-    q.direction = Direction::kUpstream;
-  } else if (direction == "downstream") {
-    q.direction = Direction::kDownstream;
-  } else if (direction == "both") {
-    q.direction = Direction::kBoth;
-  } else {
-    return Status::InvalidArgument(
-        "'direction' must be upstream, downstream or both, not '" + direction + "'", "direction");
-  }
-  TRIB_ASSIGN_OR_RETURN(q.depth, ParseDepth(p));
-  std::string level = Param(p, "level");
-  if (!level.empty() && level != "dataset" && level != "column") {
-    return Status::InvalidArgument("'level' must be dataset or column, not '" + level + "'",
-                                   "level");
-  }
-  TRIB_ASSIGN_OR_RETURN(q.direct_only, ParseBool(p, "direct_only", false));
-  TRIB_ASSIGN_OR_RETURN(NodeRef ref, ResolveNodeRef(store, p));
-  q.root = ref.id;
-  q.level = level.empty() ? (ref.kind == NodeKind::kField ? Level::kColumn : Level::kDataset)
-                          : (level == "column" ? Level::kColumn : Level::kDataset);
-  return q;
-}
-
 }  // namespace
 
 ApiResponse Service::Impact(const Params& p) {
@@ -346,7 +317,7 @@ ApiResponse Service::Diff(const Params& p) {
   if (!to.ok()) return ErrorResponse(to.status());
   if (!*from) return ErrorResponse(Status::InvalidArgument("missing parameter 'from'", "from"));
   Micros until = *to ? **to : NowMicros();
-  auto base = BaseClosureQuery(*store_, p, "both");
+  auto base = ParseClosureQuery(*store_, p, "both");
   if (!base.ok()) return ErrorResponse(base.status());
   GraphReader g = graph_->Read();
   if (!g.node(base->root).present) {

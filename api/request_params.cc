@@ -1,5 +1,7 @@
 #include "api/request_params.h"
 
+#include "api/node_ref.h"
+
 namespace tributary {
 
 ApiResponse JsonResponse(int status, const nlohmann::json& body) {
@@ -52,6 +54,59 @@ Result<std::optional<Micros>> ParseTimeParam(const Params& p, const std::string&
   Result<Micros> t = ParseTime(v, /*allow_date_only=*/true);
   if (!t.ok()) return Status::InvalidArgument("'" + key + "': " + t.status().message(), key);
   return std::optional<Micros>(*t);
+}
+
+Result<ClosureQuery> ParseClosureQuery(const GraphStore& store, const Params& p,
+                                       const char* default_direction) {
+  ClosureQuery q;
+  std::string direction = Param(p, "direction");
+  if (direction.empty()) direction = default_direction;
+  if (direction == "upstream") {
+    q.direction = Direction::kUpstream;
+  } else if (direction == "downstream") {
+    q.direction = Direction::kDownstream;
+  } else if (direction == "both") {
+    q.direction = Direction::kBoth;
+  } else {
+    return Status::InvalidArgument(
+        "'direction' must be upstream, downstream or both, not '" + direction + "'", "direction");
+  }
+  TRIB_ASSIGN_OR_RETURN(q.depth, ParseDepth(p));
+  std::string level = Param(p, "level");
+  if (!level.empty() && level != "dataset" && level != "column") {
+    return Status::InvalidArgument("'level' must be dataset or column, not '" + level + "'",
+                                   "level");
+  }
+  TRIB_ASSIGN_OR_RETURN(q.direct_only, ParseBool(p, "direct_only", false));
+  TRIB_ASSIGN_OR_RETURN(q.as_of, ParseTimeParam(p, "as_of"));
+  TRIB_ASSIGN_OR_RETURN(NodeRef ref, ResolveNodeRef(store, p));
+  q.root = ref.id;
+  if (level.empty()) level = ref.kind == NodeKind::kField ? "column" : "dataset";
+  q.level = level == "column" ? Level::kColumn : Level::kDataset;
+  return q;
+}
+
+const char* DirectionName(Direction d) {
+  switch (d) {
+    case Direction::kUpstream:
+      return "upstream";
+    case Direction::kDownstream:
+      return "downstream";
+    case Direction::kBoth:
+      return "both";
+  }
+  return "";
+}
+
+const char* LevelName(Level l) { return l == Level::kColumn ? "column" : "dataset"; }
+
+nlohmann::json ClosureQueryJson(const ClosureQuery& q) {
+  using nlohmann::json;
+  return {{"direction", DirectionName(q.direction)},
+          {"level", LevelName(q.level)},
+          {"depth", q.depth < 0 ? json(nullptr) : json(q.depth)},
+          {"direct_only", q.direct_only},
+          {"as_of", q.as_of ? json(FormatTime(*q.as_of)) : json(nullptr)}};
 }
 
 }  // namespace tributary

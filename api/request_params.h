@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "analysis/closure.h"
 #include "api/service.h"
 #include "common/status.h"
 #include "common/time.h"
@@ -24,5 +25,16 @@ Result<int> ParseDepth(const Params& p);
 Result<std::optional<Micros>> ParseTimeParam(const Params& p, const std::string& key);
 // The value, or "" when absent.
 std::string Param(const Params& p, const std::string& key);
+
+// A closure query from direction, depth, level, direct_only and as_of, and the node
+// parameters. Every parameter is checked before the node is looked up, so a bad parameter is
+// always InvalidArgument; an unknown node is NotFound. `level` defaults to column for a
+// field and dataset otherwise.
+Result<ClosureQuery> ParseClosureQuery(const GraphStore& store, const Params& p,
+                                       const char* default_direction);
+const char* DirectionName(Direction d);
+const char* LevelName(Level l);
+// The query as echoed in answers.
+nlohmann::json ClosureQueryJson(const ClosureQuery& q);
 
 }  // namespace tributary

@@ -186,49 +186,9 @@ ApiResponse Service::PostBatch(std::string_view body, bool ndjson) {
 }
 
 ApiResponse Service::Closure(const Params& params) {
-  // Parameters are checked before the node is looked up, so a bad one is always a 400.
-  ClosureQuery q;
-  auto dir = params.find("direction");
-  std::string direction = dir == params.end() || dir->second.empty() ? "downstream" : dir->second;
-  if (direction == "upstream") {
-    q.direction = Direction::kUpstream;
-  } else if (direction == "downstream") {
-    q.direction = Direction::kDownstream;
-  } else if (direction == "both") {
-    q.direction = Direction::kBoth;
-  } else {
-    return ErrorResponse(Status::InvalidArgument(
-        "'direction' must be upstream, downstream or both, not '" + direction + "'", "direction"));
-  }
-  Result<int> depth = ParseDepth(params);
-  if (!depth.ok()) return ErrorResponse(depth.status());
-  q.depth = *depth;
-  auto lvl = params.find("level");
-  std::string level = lvl == params.end() ? "" : lvl->second;
-  if (level.empty()) {
-    q.level = Level::kDataset;  // settled below, by the root's kind
-  } else if (level == "column") {
-    q.level = Level::kColumn;
-  } else if (level == "dataset") {
-    q.level = Level::kDataset;
-  } else {
-    return ErrorResponse(
-        Status::InvalidArgument("'level' must be dataset or column, not '" + level + "'", "level"));
-  }
-  Result<bool> direct = ParseBool(params, "direct_only", false);
-  if (!direct.ok()) return ErrorResponse(direct.status());
-  q.direct_only = *direct;
-  Result<std::optional<Micros>> as_of = ParseTimeParam(params, "as_of");
-  if (!as_of.ok()) return ErrorResponse(as_of.status());
-  q.as_of = *as_of;
-
-  Result<NodeRef> ref = ResolveNodeRef(*store_, params);
-  if (!ref.ok()) return ErrorResponse(ref.status());
-  q.root = ref->id;
-  if (level.empty()) {
-    level = ref->kind == NodeKind::kField ? "column" : "dataset";
-    q.level = ref->kind == NodeKind::kField ? Level::kColumn : Level::kDataset;
-  }
+  Result<ClosureQuery> parsed = ParseClosureQuery(*store_, params, "downstream");
+  if (!parsed.ok()) return ErrorResponse(parsed.status());
+  const ClosureQuery& q = *parsed;
 
   GraphReader reader = graph_->Read();
   if (!reader.node(q.root).present) {
@@ -238,11 +198,7 @@ ApiResponse Service::Closure(const Params& params) {
   if (!result.ok()) return ErrorResponse(result.status());
   json out;
   out["root"] = NodeJson(reader, q.root);
-  out["query"] = {{"direction", direction},
-                  {"level", level},
-                  {"depth", q.depth < 0 ? json(nullptr) : json(q.depth)},
-                  {"direct_only", q.direct_only},
-                  {"as_of", q.as_of ? json(FormatTime(*q.as_of)) : json(nullptr)}};
+  out["query"] = ClosureQueryJson(q);
   json nodes = json::array();
   for (const auto& n : result->nodes) {
     json j = NodeJson(reader, n.id);

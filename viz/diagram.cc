@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -146,6 +147,7 @@ namespace {
 // values whose backslashes are doubled.
 
 constexpr size_t kMaxDisplayChars = 80;
+constexpr size_t kMaxTitleChars = 200;  // a title holds a namespace and a name
 
 // Length of the valid UTF-8 sequence at s[i], or 0.
 size_t Utf8Length(std::string_view s, size_t i) {
@@ -206,11 +208,11 @@ std::string Clean(std::string_view s) {
 }
 
 // Long names keep their start and end around an ellipsis; the tooltip has the whole name.
-std::string Shorten(std::string_view s) {
+std::string Shorten(std::string_view s, size_t max_chars) {
   auto cps = CodePoints(s);
-  if (cps.size() <= kMaxDisplayChars) return Join(cps, 0, cps.size());
-  size_t head = (kMaxDisplayChars - 1) / 2;
-  size_t tail = kMaxDisplayChars - 1 - head;
+  if (cps.size() <= max_chars) return Join(cps, 0, cps.size());
+  size_t head = (max_chars - 1) / 2;
+  size_t tail = max_chars - 1 - head;
   return Join(cps, 0, head) + "\xE2\x80\xA6" + Join(cps, cps.size() - tail, cps.size());
 }
 
@@ -254,7 +256,9 @@ std::string RepeatBackslashes(std::string_view s, int times) {
 }
 
 // Text to show inside an HTML-like label.
-std::string Text(std::string_view raw) { return HtmlEscape(RepeatBackslashes(Shorten(raw), 2)); }
+std::string Text(std::string_view raw, size_t max_chars = kMaxDisplayChars) {
+  return HtmlEscape(RepeatBackslashes(Shorten(raw, max_chars), 2));
+}
 
 // A tooltip: the whole text, never shortened.
 std::string Tooltip(std::string_view raw) { return RepeatBackslashes(Clean(raw), 4); }
@@ -608,10 +612,11 @@ class DotBuilder {
 
  private:
   void GraphAttributes() {
-    std::string title = "<FONT POINT-SIZE=\"16\"><B>" + Text(d_.title) + "</B></FONT>";
+    std::string title =
+        "<FONT POINT-SIZE=\"16\"><B>" + Text(d_.title, kMaxTitleChars) + "</B></FONT>";
     for (const auto& line : d_.subtitle) {
       title += "<BR ALIGN=\"LEFT\"/><FONT POINT-SIZE=\"11\" COLOR=\"" + std::string(kMutedInk) +
-               "\">" + Text(line) + "</FONT>";
+               "\">" + Text(line, kMaxTitleChars) + "</FONT>";
     }
     title += "<BR ALIGN=\"LEFT\"/>";
     g_.graph = {Html("label", title),
@@ -720,10 +725,33 @@ class DotBuilder {
                                    (vn.columns == 1 ? " column" : " columns"),
                                muted);
     }
-    // Jobs stay outside the clusters: they sit between datasets of different namespaces,
-    // and a cluster of all jobs would stretch across the whole diagram.
-    return AddNode("n" + std::to_string(i), job ? -1 : ClusterOf(n.cluster),
+    return AddNode("n" + std::to_string(i), ClusterOf(job ? JobCluster(i) : n.cluster),
                    NodeAttrs(vn, label, look, n.key));
+  }
+
+  // A job is drawn inside the cluster of the datasets it reads and writes when they all
+  // share one, and between clusters otherwise. (A cluster of the jobs' own namespace
+  // would stretch across the whole diagram and pull every job out of the flow.)
+  std::string JobCluster(size_t job) {
+    if (job_cluster_.empty()) {
+      job_cluster_.assign(v_.nodes.size(), std::nullopt);
+      auto note = [&](size_t j, size_t other) {
+        if (v_.nodes[j].node.kind != NodeKind::kJob) return;
+        if (v_.nodes[other].node.kind == NodeKind::kJob) return;
+        const std::string& c = v_.nodes[other].node.cluster;
+        auto& slot = job_cluster_[j];
+        if (!slot) {
+          slot = c;
+        } else if (*slot != c) {
+          slot = std::string();
+        }
+      };
+      for (const ViewEdge& e : v_.edges) {
+        note(e.from, e.to);
+        note(e.to, e.from);
+      }
+    }
+    return job_cluster_[job].value_or(std::string());
   }
 
   void DatasetLevel() {
@@ -1058,6 +1086,7 @@ class DotBuilder {
   const DiagramOptions& options_;
   DotGraph g_;
   std::map<std::string, int> clusters_;
+  std::vector<std::optional<std::string>> job_cluster_;  // JobCluster's answers, by view node
   bool any_job_ = false;
   bool any_derive_ = false;
   bool any_direct_ = false;
