@@ -29,7 +29,7 @@ class Walk {
     std::vector<NodeId> level;
     for (const auto& [node, from] : seeds) {
       int d = from.job != kNoNode ? seed_distance_of_jobs : 0;
-      if (dist_.count(node)) continue;
+      if (dist_.count(node) || (q_.depth >= 0 && d > q_.depth)) continue;
       dist_[node] = d;
       parent_[node] = from;
       if (from.job != kNoNode) jobs_.insert(from.job);
@@ -76,11 +76,11 @@ class Walk {
     bool at_limit = q_.depth >= 0 && d >= q_.depth;
     if (n.kind == NodeKind::kDataset) {
       for (NodeId f : g_.fields(v)) Reach(f, d, PathStep{v, kNoNode, false}, level);
-      if (!at_limit) ExpandGaps(v, d, next);
+      if (!at_limit) ExpandGaps(v, v, d, next);
       return;
     }
     if (n.kind != NodeKind::kField || at_limit) return;
-    ExpandGaps(n.dataset, d, next);
+    ExpandGaps(n.dataset, v, d, next);
     adjacent_.clear();
     g_.AppendEdges(v, /*outgoing=*/true, &adjacent_);
     for (uint32_t ei : adjacent_) {
@@ -91,8 +91,9 @@ class Walk {
     }
   }
 
-  // Outputs of jobs reading `dataset` for which the job has no column lineage.
-  void ExpandGaps(NodeId dataset, int d, std::vector<NodeId>* next) {
+  // Outputs of jobs reading `dataset` for which the job has no column lineage. `via` is the
+  // affected node of the dataset that got there first (the dataset, or one of its fields).
+  void ExpandGaps(NodeId dataset, NodeId via, int d, std::vector<NodeId>* next) {
     if (!allow_gaps_ || !gap_expanded_.insert(dataset).second) return;
     std::vector<uint32_t> reads;
     g_.AppendEdges(dataset, /*outgoing=*/true, &reads);
@@ -107,7 +108,7 @@ class Walk {
         if (w.kind != EdgeKind::kWrite || !Visible(w, q_.as_of)) continue;
         if (JobHasColumnLineage(job, w.to)) continue;
         if (!dist_.count(w.to)) gaps_.push_back({job, dataset, w.to});
-        Reach(w.to, d + 1, PathStep{dataset, job, true}, next);
+        Reach(w.to, d + 1, PathStep{via, job, true}, next);
       }
     }
   }
@@ -171,6 +172,11 @@ Result<ImpactReport> ComputeBlastRadius(const GraphReader& graph, const ImpactQu
     }
   }
 
+  for (const auto& [job, dataset] : query.written_by) {
+    if (!graph.node(dataset).present) continue;
+    seeds.push_back({dataset, PathStep{job, job, false}});
+  }
+
   Walk full(graph, query, /*allow_gaps=*/true, /*direct_only=*/false);
   full.Run(seeds, 1);
   Walk exact(graph, query, /*allow_gaps=*/false, /*direct_only=*/false);
@@ -209,7 +215,8 @@ Result<ImpactReport> ComputeBlastRadius(const GraphReader& graph, const ImpactQu
     c.field = node;
     c.distance = d;
     c.exact = exact.dist().count(node) > 0;
-    c.indirect_only = !query.direct_only && !direct.dist().count(node);
+    // Behind a coverage gap nothing is known about how values flow.
+    c.indirect_only = c.exact && !query.direct_only && !direct.dist().count(node);
     if (c.exact) ds->exact = true;
     if (!c.indirect_only) ds->indirect_only = false;
     ds->columns.push_back(c);

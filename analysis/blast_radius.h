@@ -26,7 +26,10 @@ namespace tributary {
 struct ImpactQuery {
   // What broke: datasets (all their columns), fields, or jobs (all their outputs).
   std::vector<NodeId> roots;
-  int depth = -1;            // largest distance; -1: unlimited
+  // Datasets written by a broken run, with the run's job: affected as a whole, one hop
+  // from the job (as a job root's outputs are).
+  std::vector<std::pair<NodeId, NodeId>> written_by;  // (job, dataset)
+  int depth = -1;                                     // largest distance; -1: unlimited
   bool direct_only = false;  // follow only edges with a DIRECT transformation
   std::optional<Micros> as_of;
 };

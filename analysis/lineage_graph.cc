@@ -243,10 +243,13 @@ const std::vector<NodeId>& GraphReader::runs_writing(NodeId dataset) const {
   return Lookup(g_.impl_->runs_writing, dataset);
 }
 
-NodeId GraphReader::LastReportingRun(const GraphEdge& e) const {
+NodeId GraphReader::LastReportingRun(const GraphEdge& e, std::optional<Micros> as_of) const {
   if (e.current() && e.job != kNoNode) {
     const GraphNode& job = node(e.job);
-    if (job.lineage_run != kNoNode && e.first_seen <= job.lineage_time) return job.lineage_run;
+    bool lineage_in_view = !as_of || job.lineage_time <= *as_of;
+    if (job.lineage_run != kNoNode && e.first_seen <= job.lineage_time && lineage_in_view) {
+      return job.lineage_run;
+    }
   }
   return e.last_run;
 }

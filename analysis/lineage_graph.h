@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -101,9 +102,10 @@ class GraphReader {
   const std::vector<NodeId>& runs_of_job(NodeId job) const;
   const std::vector<NodeId>& runs_reading(NodeId dataset) const;
   const std::vector<NodeId>& runs_writing(NodeId dataset) const;
-  // The run that last reported edge `e`: its job's lineage run when the edge is not newer
-  // than the job's lineage, else the run recorded on the edge.
-  NodeId LastReportingRun(const GraphEdge& e) const;
+  // The run that last reported edge `e` (as of `as_of`, when set): its job's lineage run
+  // when the edge is not newer than the job's lineage (and that lineage is not after
+  // `as_of`), else the run recorded on the edge.
+  NodeId LastReportingRun(const GraphEdge& e, std::optional<Micros> as_of = {}) const;
 
  private:
   const LineageGraph& g_;

@@ -10,7 +10,7 @@ namespace tributary {
 Result<RootCauseReport> FindRootCauses(const GraphReader& graph, const RootCauseQuery& query) {
   const GraphNode& root = graph.node(query.root);
   if (!root.present || (root.kind != NodeKind::kDataset && root.kind != NodeKind::kField)) {
-    return Status::InvalidArgument("root cause needs a dataset or a field", "root");
+    return Status::InvalidArgument("root cause needs a dataset or a field", "kind");
   }
   ClosureQuery cq;
   cq.root = query.root;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -36,6 +37,8 @@ usage:
                     [--json]
   tributary diff    [--data DIR] NODE --from TIME [--to TIME] [--direction D] [--depth N]
                     [--level L] [--json]
+  tributary render  [--data DIR] NODE [--direction D] [--depth N] [--level L] [--as-of TIME]
+                    [--format svg|png|pdf|dot] [--highlight impact] [--max-nodes N] -o FILE
   tributary rebuild [--data DIR]
   tributary --help
 
@@ -69,6 +72,11 @@ std::optional<std::string> Parse(const std::vector<std::string>& argv, Args* arg
     const std::string& a = argv[i];
     if (a == "--" && !options_ended) {
       options_ended = true;  // everything after is a path, even if it starts with --
+      continue;
+    }
+    if (!options_ended && a == "-o") {  // the one short option: an output file
+      if (i + 1 >= argv.size()) return std::string("option -o needs a file");
+      args->options["o"] = argv[++i];
       continue;
     }
     if (options_ended || a.rfind("--", 0) != 0) {
@@ -382,6 +390,50 @@ std::set<std::string> With(std::set<std::string> base, std::initializer_list<std
   return base;
 }
 
+// tributary render NODE [closure options] [--format F] [--highlight impact] -o FILE
+int Render(const Args& a, std::ostream& out, std::ostream& err) {
+  if (auto bad = CheckOptions(
+          a, With(kNodeOptions, {"data", "domains", "direction", "depth", "level", "direct-only",
+                                 "as-of", "format", "highlight", "max-nodes", "o", "output"}))) {
+    return Usage(err, *bad);
+  }
+  std::string path = a.options.count("o") ? a.options.at("o") : Opt(a, "output");
+  if (path.empty()) return Usage(err, "render needs -o FILE");
+  Params p;
+  for (const auto& [opt, value] : a.options) {
+    if (opt != "data" && opt != "domains" && opt != "o" && opt != "output") {
+      p[ParamName(opt)] = value;
+    }
+  }
+  if (!p.count("format")) {
+    // From the file's extension; SVG otherwise.
+    size_t dot = path.rfind('.');
+    std::string ext = dot == std::string::npos ? "" : path.substr(dot + 1);
+    p["format"] = ext == "png" || ext == "pdf" || ext == "dot" || ext == "svg" ? ext : "svg";
+  }
+  auto service = OpenService(a, true);
+  if (!service.ok()) {
+    err << "tributary: " << service.status().ToString() << "\n";
+    return 1;
+  }
+  ApiResponse r = (*service)->Render(p);
+  if (r.status != 200) {
+    json j = json::parse(r.body, nullptr, false);
+    err << "tributary: " << (j.is_object() ? j.value("error", r.body) : r.body);
+    if (j.is_object() && !j.value("path", "").empty()) err << " (" << j.value("path", "") << ")";
+    err << "\n";
+    return r.status == 400 ? 2 : 1;
+  }
+  std::ofstream file(path, std::ios::binary);
+  file.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
+  if (!file) {
+    err << "tributary: cannot write " << path << "\n";
+    return 1;
+  }
+  out << "wrote " << path << " (" << r.body.size() << " bytes, " << p["format"] << ")\n";
+  return 0;
+}
+
 int Rebuild(const Args& a, std::ostream& out, std::ostream& err) {
   if (auto bad = CheckOptions(a, {"data"})) return Usage(err, *bad);
   auto service = OpenService(a, true);
@@ -434,6 +486,7 @@ int RunCli(const std::vector<std::string>& argv, std::ostream& out, std::ostream
                  &Service::Diff, DiffTable);
   }
   if (a.command == "rebuild") return Rebuild(a, out, err);
+  if (a.command == "render") return Render(a, out, err);
   return Usage(err, "unknown command '" + a.command + "'");
 }
 

@@ -106,7 +106,8 @@ struct HttpServer::Impl {
              {"/api/v1/rootcause", &Service::RootCause},
              {"/api/v1/paths", &Service::Paths},
              {"/api/v1/diff", &Service::Diff},
-             {"/api/v1/runlineage/upstream", &Service::RunLineageUpstream}}) {
+             {"/api/v1/runlineage/upstream", &Service::RunLineageUpstream},
+             {"/api/v1/render", &Service::Render}}) {
       server.Get(route, Timed(route, [this, fn](const httplib::Request& req) {
                    return (service.*fn)(ParamsOf(req));
                  }));

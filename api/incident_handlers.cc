@@ -35,11 +35,11 @@ json RunRef(const GraphReader& g, NodeId run_id) {
           {"endedAt", TimeOrNull(r->ended_at)}};
 }
 
-// Edge JSON plus the run that last reported it.
-json EdgeWithRun(const GraphReader& g, uint32_t ei) {
+// Edge JSON plus the run that last reported it (as of `as_of`, when set).
+json EdgeWithRun(const GraphReader& g, uint32_t ei, std::optional<Micros> as_of = {}) {
   const GraphEdge& e = g.edge(ei);
   json j = EdgeJson(g, e);
-  NodeId run = g.LastReportingRun(e);
+  NodeId run = g.LastReportingRun(e, as_of);
   const GraphRun* r = run == kNoNode ? nullptr : g.run(run);
   j["lastRun"] = r ? json(r->run_id) : json(nullptr);
   return j;
@@ -88,7 +88,7 @@ ApiResponse Service::Impact(const Params& p) {
     // A broken run: what it wrote (or was to write) is affected.
     const GraphRun* r = g.run(run);
     if (!r) continue;
-    q.roots.insert(q.roots.end(), r->outputs.begin(), r->outputs.end());
+    for (NodeId out : r->outputs) q.written_by.emplace_back(r->job, out);
     roots.push_back(RunRef(g, run));
   }
   for (NodeId root : q.roots) {
@@ -208,14 +208,16 @@ ApiResponse Service::Impact(const Params& p) {
     json runs_json = json::array();
     for (const auto& [rid, read] : consumed) {
       json rj = RunRef(g, rid);
+      rj["startedAtMicros"] = g.run(rid)->started_at;  // for sorting; removed below
       json list = json::array();
       for (NodeId ds : read) list.push_back(NodeIdOf(g, ds));
       rj["readAffected"] = list;
       runs_json.push_back(std::move(rj));
     }
     std::stable_sort(runs_json.begin(), runs_json.end(), [](const json& a, const json& b) {
-      return a["startedAt"].dump() < b["startedAt"].dump();
+      return a["startedAtMicros"].get<Micros>() < b["startedAtMicros"].get<Micros>();
     });
+    for (auto& rj : runs_json) rj.erase("startedAtMicros");
     out["runs"] = {{"since", FormatTime(**since)},
                    {"consumedAffectedData", runs_json},
                    {"notReadSince", clean}};
@@ -249,7 +251,11 @@ ApiResponse Service::RootCause(const Params& p) {
     j["distance"] = s.distance;
     j["reason"] = s.failed ? (s.stale ? "failed and stale" : "failed") : "stale";
     j["latestRun"] = s.latest_run == kNoNode ? json(nullptr) : RunRef(g, s.latest_run);
-    if (s.latest_run != kNoNode) j["latestRun"]["state"] = RunStateName(s.latest_state);
+    if (s.latest_run != kNoNode) {
+      j["latestRun"]["state"] = RunStateName(s.latest_state);
+      // As of a past time, a run still going then had not ended.
+      if (s.latest_state == RunState::kRunning) j["latestRun"]["endedAt"] = nullptr;
+    }
     j["errorMessage"] = s.error_message.empty() ? json(nullptr) : json(s.error_message);
     j["lastSuccess"] = TimeOrNull(s.last_success);
     suspects.push_back(std::move(j));
@@ -296,7 +302,7 @@ ApiResponse Service::Paths(const Params& p) {
   json paths = json::array();
   for (const auto& path : result->paths) {
     json edges = json::array();
-    for (uint32_t ei : path) edges.push_back(EdgeWithRun(g, ei));
+    for (uint32_t ei : path) edges.push_back(EdgeWithRun(g, ei, q.as_of));
     paths.push_back({{"length", path.size()}, {"edges", edges}});
   }
   json out = {{"from", NodeJson(g, q.from)},
@@ -326,13 +332,12 @@ ApiResponse Service::Diff(const Params& p) {
   auto diff = ComputeDiff(g, *base, **from, until);
   if (!diff.ok()) return ErrorResponse(diff.status());
   json added = json::array(), retired = json::array();
-  for (uint32_t ei : diff->added) added.push_back(EdgeWithRun(g, ei));
-  for (uint32_t ei : diff->retired) retired.push_back(EdgeWithRun(g, ei));
-  json out = {{"root", NodeJson(g, base->root)},
-              {"from", FormatTime(**from)},
-              {"to", FormatTime(until)},
-              {"added", added},
-              {"retired", retired}};
+  for (uint32_t ei : diff->added) added.push_back(EdgeWithRun(g, ei, until));
+  for (uint32_t ei : diff->retired) retired.push_back(EdgeWithRun(g, ei, until));
+  json query = ClosureQueryJson(*base);
+  query.erase("as_of");
+  json out = {{"root", NodeJson(g, base->root)}, {"query", query}, {"from", FormatTime(**from)},
+              {"to", FormatTime(until)},         {"added", added}, {"retired", retired}};
   return JsonResponse(200, out);
 }
 

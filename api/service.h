@@ -79,6 +79,8 @@ class Service {
   ApiResponse Paths(const Params& params);               // GET /api/v1/paths
   ApiResponse Diff(const Params& params);                // GET /api/v1/diff
   ApiResponse RunLineageUpstream(const Params& params);  // GET /api/v1/runlineage/upstream
+  // GET /api/v1/render: a diagram (api/render_handler.cc).
+  ApiResponse Render(const Params& params);
   ApiResponse Health();
   ApiResponse MetricsText();
 

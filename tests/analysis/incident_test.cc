@@ -89,6 +89,34 @@ TEST_F(IncidentTest, CoverageGapsAreWholeDatasetsAndSaidSo) {
   EXPECT_EQ(path.back().job, s_.Job("j3"));
 }
 
+TEST_F(IncidentTest, PathThroughAGapStartsAtTheRoot) {
+  Complete("j1", 1, kT1, {{.name = "a", .columns = {"x"}}}, {Derived("b", "a", {{"x", "x"}})});
+  Complete("j2", 2, kT1, {{.name = "b"}}, {{.name = "c", .columns = {"p"}}});
+  GraphReader g = Reader();
+  auto r = ComputeBlastRadius(g, {.roots = {s_.Field("a", "x")}});
+  ASSERT_TRUE(r.ok());
+  const ImpactedDataset& c = r->datasets.back();
+  ASSERT_EQ(c.dataset, s_.Dataset("c"));
+  ASSERT_GE(c.path.size(), 3u);
+  EXPECT_EQ(c.path.front().node, s_.Field("a", "x"));
+  // Behind the gap nothing is known about how values flow: not "indirect only".
+  EXPECT_FALSE(c.indirect_only);
+  for (const auto& col : c.columns) EXPECT_FALSE(col.indirect_only);
+}
+
+TEST_F(IncidentTest, DepthZeroOnAJobRootReportsNothingBeyondIt) {
+  Complete("j1", 1, kT1, {{.name = "a", .columns = {"x"}}}, {Derived("b", "a", {{"x", "x"}})});
+  GraphReader g = Reader();
+  auto r = ComputeBlastRadius(g, {.roots = {s_.Job("j1")}, .depth = 0});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->datasets.empty());
+  // A broken run's outputs are one hop away, like a job's.
+  auto run = ComputeBlastRadius(g, {.written_by = {{s_.Job("j1"), s_.Dataset("b")}}});
+  ASSERT_TRUE(run.ok());
+  ASSERT_EQ(run->datasets.size(), 1u);
+  EXPECT_EQ(run->datasets[0].distance, 1);
+}
+
 TEST_F(IncidentTest, ColumnLineageExcludesUnaffectedColumnsAndDatasets) {
   // b.x comes from a.x, b.y from a.y; c comes only from b.y.
   Complete("j1", 1, kT1, {{.name = "a", .columns = {"x", "y"}}},
