@@ -112,6 +112,16 @@ TEST(CliTest, IncidentCommandsPrintTablesOrJson) {
   ASSERT_EQ(diff.code, 0) << diff.text;
   EXPECT_NE(diff.text.find("2 added, 1 retired"), std::string::npos) << diff.text;
   EXPECT_EQ(Tributary("paths " + data + " --from " + email).code, 2);
+
+  std::string png = dir.path() + "/lineage.png";
+  Output render = Tributary("render " + data + " --node-id " + email + " -o " + png);
+  ASSERT_EQ(render.code, 0) << render.text;
+  EXPECT_NE(render.text.find("png"), std::string::npos);
+  std::ifstream in(png, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  EXPECT_EQ(std::string(magic + 1, 3), "PNG");
+  EXPECT_EQ(Tributary("render " + data + " --node-id " + email).code, 2);  // no -o
 }
 
 TEST(CliTest, IngestReportsEachRejectionWithItsLine) {

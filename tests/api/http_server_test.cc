@@ -437,6 +437,44 @@ TEST_F(HttpServerTest, IncidentEndpointsAnswerAndCheckTheirParameters) {
   }
 }
 
+TEST_F(HttpServerTest, RenderDrawsTheClosureInEveryFormat) {
+  std::string samples = ReadFile(std::string(TRIB_SOURCE_DIR) + "/samples/mesh.ndjson");
+  ASSERT_EQ(Post("/api/v1/lineage/batch", samples, "application/x-ndjson")->status, 200);
+  std::string node =
+      "nodeId=" + Encode("datasetField:postgres://customers-db.prod:5432:crm.public.customers:email");
+  struct Case {
+    std::string format;
+    std::string type;
+    std::string starts;
+  } cases[] = {{"svg", "image/svg+xml", "<?xml"},
+               {"png", "image/png", "\x89PNG\r\n\x1a\n"},
+               {"pdf", "application/pdf", "%PDF"},
+               {"dot", "text/vnd.graphviz", ""}};
+  for (const auto& c : cases) {
+    auto r = client_->Get(("/api/v1/render?" + node + "&format=" + c.format).c_str());
+    ASSERT_TRUE(r) << c.format;
+    ASSERT_EQ(r->status, 200) << c.format << ": " << r->body.substr(0, 200);
+    EXPECT_EQ(r->get_header_value("Content-Type"), c.type);
+    EXPECT_EQ(r->body.compare(0, c.starts.size(), c.starts), 0) << c.format;
+    if (c.format == "dot") {
+      EXPECT_NE(r->body.find("digraph"), std::string::npos);
+      EXPECT_NE(r->body.find("customer_360"), std::string::npos);
+    }
+  }
+  auto impact = client_->Get(
+      "/api/v1/render?nodeId=" +
+      Encode("dataset:postgres://customers-db.prod:5432:crm.public.customers") +
+      "&highlight=impact&format=svg");
+  ASSERT_TRUE(impact);
+  EXPECT_EQ(impact->status, 200);
+  EXPECT_NE(impact->body.find("<svg"), std::string::npos);
+  json bad = Get("/api/v1/render?" + node + "&format=gif", 400);
+  EXPECT_EQ(bad["path"], "format");
+  bad = Get("/api/v1/render?" + node + "&highlight=everything", 400);
+  EXPECT_EQ(bad["path"], "highlight");
+  Get("/api/v1/render?nodeId=dataset:nope:nothing", 404);
+}
+
 TEST_F(HttpServerTest, QueriesDuringIngestNeverSeeAHalfAppliedEvent) {
   // Event i derives two columns, x and y, of out_i from in_i.x. A reader must see both
   // edges or neither (then the root is unknown: 404).
