@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -39,6 +41,8 @@ usage:
                     [--level L] [--json]
   tributary render  [--data DIR] NODE [--direction D] [--depth N] [--level L] [--as-of TIME]
                     [--format svg|png|pdf|dot] [--highlight impact] [--max-nodes N] -o FILE
+  tributary report  [--data DIR] (NODE | --domain D) [--as-of TIME] [--from TIME] [--to TIME]
+                    [--format html|csv|json] [--table NAME] -o FILE
   tributary rebuild [--data DIR]
   tributary --help
 
@@ -390,15 +394,15 @@ std::set<std::string> With(std::set<std::string> base, std::initializer_list<std
   return base;
 }
 
-// tributary render NODE [closure options] [--format F] [--highlight impact] -o FILE
-int Render(const Args& a, std::ostream& out, std::ostream& err) {
-  if (auto bad = CheckOptions(
-          a, With(kNodeOptions, {"data", "domains", "direction", "depth", "level", "direct-only",
-                                 "as-of", "format", "highlight", "max-nodes", "o", "output"}))) {
-    return Usage(err, *bad);
-  }
+// Commands that write a file: render (a diagram) and report (an audit report). The format
+// comes from --format, else from the file's extension, else `default_format`.
+int WriteFile(const Args& a, std::ostream& out, std::ostream& err, std::set<std::string> allowed,
+              const std::set<std::string>& formats, const std::string& default_format,
+              const std::function<ApiResponse(Service&, const Params&)>& call) {
+  allowed.insert({"data", "domains", "format", "o", "output"});
+  if (auto bad = CheckOptions(a, allowed)) return Usage(err, *bad);
   std::string path = a.options.count("o") ? a.options.at("o") : Opt(a, "output");
-  if (path.empty()) return Usage(err, "render needs -o FILE");
+  if (path.empty()) return Usage(err, a.command + " needs -o FILE");
   Params p;
   for (const auto& [opt, value] : a.options) {
     if (opt != "data" && opt != "domains" && opt != "o" && opt != "output") {
@@ -409,14 +413,14 @@ int Render(const Args& a, std::ostream& out, std::ostream& err) {
     // From the file's extension; SVG otherwise.
     size_t dot = path.rfind('.');
     std::string ext = dot == std::string::npos ? "" : path.substr(dot + 1);
-    p["format"] = ext == "png" || ext == "pdf" || ext == "dot" || ext == "svg" ? ext : "svg";
+    p["format"] = formats.count(ext) ? ext : default_format;
   }
   auto service = OpenService(a, true);
   if (!service.ok()) {
     err << "tributary: " << service.status().ToString() << "\n";
     return 1;
   }
-  ApiResponse r = (*service)->Render(p);
+  ApiResponse r = call(**service, p);
   if (r.status != 200) {
     json j = json::parse(r.body, nullptr, false);
     err << "tributary: " << (j.is_object() ? j.value("error", r.body) : r.body);
@@ -486,7 +490,20 @@ int RunCli(const std::vector<std::string>& argv, std::ostream& out, std::ostream
                  &Service::Diff, DiffTable);
   }
   if (a.command == "rebuild") return Rebuild(a, out, err);
-  if (a.command == "render") return Render(a, out, err);
+  if (a.command == "render") {
+    return WriteFile(a, out, err,
+                     With(kNodeOptions, {"direction", "depth", "level", "direct-only", "as-of",
+                                         "highlight", "max-nodes"}),
+                     {"svg", "png", "pdf", "dot"}, "svg",
+                     [](Service& s, const Params& p) { return s.Render(p); });
+  }
+  if (a.command == "report") {
+    std::string user = std::getenv("USER") ? std::getenv("USER") : "";
+    return WriteFile(a, out, err, With(kNodeOptions, {"domain", "as-of", "from", "to", "table"}),
+                     {"html", "csv", "json"}, "html", [user](Service& s, const Params& p) {
+                       return s.AuditReport(p, user.empty() ? "" : "local user " + user);
+                     });
+  }
   return Usage(err, "unknown command '" + a.command + "'");
 }
 

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <regex>
 
+#include "common/coding.h"
+
 namespace tributary {
 
 struct HttpServer::Impl {
@@ -20,6 +22,20 @@ struct HttpServer::Impl {
     Params p;
     for (const auto& [k, v] : req.params) p.emplace(k, v);  // the first value wins
     return p;
+  }
+
+  // Who is asking, as far as the request says: a proxy's user header, else a fingerprint
+  // of the bearer token (never the token itself).
+  static std::string CallerOf(const httplib::Request& req) {
+    for (const char* h : {"X-Forwarded-User", "X-Remote-User", "X-User"}) {
+      std::string v = req.get_header_value(h);
+      if (!v.empty()) return v.substr(0, 256);
+    }
+    std::string auth = req.get_header_value("Authorization");
+    if (auth.rfind("Bearer ", 0) == 0 && auth.size() > 7) {
+      return "bearer token sha256:" + Sha256Hex(auth.substr(7)).substr(0, 16);
+    }
+    return "";
   }
 
   static void Send(httplib::Response& res, const ApiResponse& r) {
@@ -112,6 +128,10 @@ struct HttpServer::Impl {
                    return (service.*fn)(ParamsOf(req));
                  }));
     }
+    server.Get("/api/v1/reports/audit",
+               Timed("/api/v1/reports/audit", [this](const httplib::Request& req) {
+                 return service.AuditReport(ParamsOf(req), CallerOf(req));
+               }));
     server.Get("/api/v1/stats",
                Timed("/api/v1/stats", [this](const httplib::Request&) { return service.Stats(); }));
     server.Get("/healthz",

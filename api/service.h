@@ -81,6 +81,9 @@ class Service {
   ApiResponse RunLineageUpstream(const Params& params);  // GET /api/v1/runlineage/upstream
   // GET /api/v1/render: a diagram (api/render_handler.cc).
   ApiResponse Render(const Params& params);
+  // GET /api/v1/reports/audit (api/report_handler.cc). `caller`: the identity the request
+  // carries, or empty.
+  ApiResponse AuditReport(const Params& params, const std::string& caller);
   ApiResponse Health();
   ApiResponse MetricsText();
 

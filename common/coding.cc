@@ -108,9 +108,10 @@ std::string Sha256Raw(std::string_view data) {
   return std::string(reinterpret_cast<char*>(md), len);
 }
 
-std::string Sha256Hex(std::string_view data) {
+namespace {
+
+std::string ToHex(const std::string& raw) {
   static const char kHex[] = "0123456789abcdef";
-  std::string raw = Sha256Raw(data);
   std::string out;
   out.reserve(raw.size() * 2);
   for (unsigned char c : raw) {
@@ -118,6 +119,27 @@ std::string Sha256Hex(std::string_view data) {
     out.push_back(kHex[c & 15]);
   }
   return out;
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view data) { return ToHex(Sha256Raw(data)); }
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256::Update(std::string_view data) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());
+}
+
+std::string Sha256::HexDigest() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &len);
+  return ToHex(std::string(reinterpret_cast<char*>(md), len));
 }
 
 }  // namespace tributary

@@ -43,6 +43,21 @@ class Decoder {
   std::string_view in_;
 };
 
+// SHA-256 over data given piece by piece.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void Update(std::string_view data);
+  // Lower-case hexadecimal digest; the hasher is spent afterwards.
+  std::string HexDigest();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX, owned
+};
+
 // Lower-case hexadecimal SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 // The 32 raw bytes of SHA-256 of `data`.
