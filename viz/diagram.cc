@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -44,16 +45,18 @@ namespace {
 // ---------------------------------------------------------------------------------------
 // Building the diagram from a closure.
 
-std::string MarquezId(const DiagramNode& n) {
-  switch (n.kind) {
+// The Marquez-style node id, as the API writes it (api/node_ref.h, which viz cannot use).
+std::string MarquezId(NodeKind kind, const std::string& ns, const std::string& name,
+                      const std::string& field = {}) {
+  switch (kind) {
     case NodeKind::kDataset:
-      return "dataset:" + n.ns + ":" + n.name;
+      return "dataset:" + ns + ":" + name;
     case NodeKind::kJob:
-      return "job:" + n.ns + ":" + n.name;
+      return "job:" + ns + ":" + name;
     case NodeKind::kField:
-      return "datasetField:" + n.ns + ":" + n.name + ":" + n.field;
+      return "datasetField:" + ns + ":" + name + ":" + field;
     case NodeKind::kRun:
-      return "run:" + n.name;
+      return "run:" + name;
   }
   return {};
 }
@@ -71,7 +74,7 @@ DiagramNode NodeOf(const GraphReader& graph, NodeId id, int distance) {
     n.ns = g.ns;
     n.name = g.name;
   }
-  n.key = MarquezId(n);
+  n.key = MarquezId(n.kind, n.ns, n.name, n.field);
   n.cluster = n.ns;
   n.distance = distance;
   n.root = distance == 0;
@@ -142,9 +145,8 @@ Diagram BuildDiagram(const GraphReader& graph, const ClosureQuery& query,
 namespace {
 
 // ---------------------------------------------------------------------------------------
-// Text. Every name that reaches Graphviz goes through here: labels are HTML-like (so `\N`,
-// `\l` and friends in a name stay literal), and plain attributes (tooltips) are escString
-// values whose backslashes are doubled.
+// Text. Every name that reaches Graphviz goes through here: labels are HTML-like, with the
+// markup characters escaped, and Graphviz's own backslash escapes are neutralised too.
 
 constexpr size_t kMaxDisplayChars = 80;
 constexpr size_t kMaxTitleChars = 200;  // a title holds a namespace and a name
@@ -177,43 +179,39 @@ size_t Utf8Length(std::string_view s, size_t i) {
   return n;
 }
 
-// The text as code points of valid UTF-8: invalid bytes become U+FFFD and control
-// characters a space (Graphviz rejects the former and mangles the latter).
-std::vector<std::string> CodePoints(std::string_view s) {
-  std::vector<std::string> out;
+// Valid UTF-8: invalid bytes become U+FFFD and control characters a space (Graphviz
+// rejects the former and would break lines or fail on the latter).
+std::string Clean(std::string_view s) {
+  std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     size_t n = Utf8Length(s, i);
-    if (n == 0) {
-      out.emplace_back("\xEF\xBF\xBD");
-      ++i;
-      continue;
-    }
     const auto c = static_cast<unsigned char>(s[i]);
-    out.emplace_back(n == 1 && (c < 0x20 || c == 0x7F) ? std::string(" ") : std::string(s.substr(i, n)));
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      n = 1;
+    } else if (n == 1 && (c < 0x20 || c == 0x7F)) {
+      out += ' ';
+    } else {
+      out.append(s.substr(i, n));
+    }
     i += n;
   }
   return out;
 }
 
-std::string Join(const std::vector<std::string>& parts, size_t from, size_t to) {
-  std::string out;
-  for (size_t i = from; i < to; ++i) out += parts[i];
-  return out;
-}
-
-std::string Clean(std::string_view s) {
-  auto cps = CodePoints(s);
-  return Join(cps, 0, cps.size());
-}
-
 // Long names keep their start and end around an ellipsis; the tooltip has the whole name.
-std::string Shorten(std::string_view s, size_t max_chars) {
-  auto cps = CodePoints(s);
-  if (cps.size() <= max_chars) return Join(cps, 0, cps.size());
+// Counts code points, so a cut never splits a character.
+std::string Shorten(std::string_view raw, size_t max_chars) {
+  std::string s = Clean(raw);
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  }
+  if (starts.size() <= max_chars) return s;
   size_t head = (max_chars - 1) / 2;
   size_t tail = max_chars - 1 - head;
-  return Join(cps, 0, head) + "\xE2\x80\xA6" + Join(cps, cps.size() - tail, cps.size());
+  return s.substr(0, starts[head]) + "\xE2\x80\xA6" + s.substr(starts[starts.size() - tail]);
 }
 
 std::string HtmlEscape(std::string_view s) {
@@ -331,8 +329,8 @@ class EdgeMerger {
  public:
   EdgeMerger(std::vector<ViewEdge>* out, bool any_kind) : out_(out), any_kind_(any_kind) {}
 
-  void Add(size_t from, size_t to, EdgeKind kind, const std::vector<std::string>& jobs,
-           bool direct, bool masking, size_t count) {
+  void Add(size_t from, size_t to, EdgeKind kind, const std::vector<std::string>& jobs, bool direct,
+           bool masking, size_t count) {
     auto key = std::make_tuple(from, to, any_kind_ ? EdgeKind::kRead : kind);
     auto [it, inserted] = index_.emplace(key, out_->size());
     if (inserted) out_->push_back({from, to, kind, {}, false, false, 0});
@@ -408,7 +406,7 @@ View CollapseColumns(const View& in) {
       g.node = n;
       g.node.kind = NodeKind::kDataset;
       g.node.field.clear();
-      g.node.key = MarquezId(g.node);
+      g.node.key = MarquezId(NodeKind::kDataset, n.ns, n.name);
       g.node.unseen = n.unseen && n.kind == NodeKind::kDataset;
       out.nodes.push_back(std::move(g));
     } else {
@@ -426,24 +424,59 @@ View CollapseColumns(const View& in) {
   return out;
 }
 
-// One node per cluster; edges between clusters counted, edges inside one dropped.
+// Where a job belongs: the cluster of the datasets it reads and writes when they all share
+// one, "" when they span clusters, nothing when it has none.
+std::vector<std::optional<std::string>> JobHomes(const View& v) {
+  std::vector<std::optional<std::string>> home(v.nodes.size());
+  auto note = [&](size_t job, size_t other) {
+    if (v.nodes[job].node.kind != NodeKind::kJob) return;
+    if (v.nodes[other].node.kind == NodeKind::kJob) return;
+    const std::string& c = v.nodes[other].node.cluster;
+    if (!home[job]) {
+      home[job] = c;
+    } else if (*home[job] != c) {
+      home[job] = std::string();
+    }
+  };
+  for (const ViewEdge& e : v.edges) {
+    note(e.from, e.to);
+    note(e.to, e.from);
+  }
+  return home;
+}
+
+// One node per cluster. A job whose datasets share a cluster joins it; a job between
+// clusters becomes edges from each cluster it reads to each it writes (the root stays a
+// node). Edges are counted: column edges, and jobs for the edges that stand for jobs.
+// Edges inside a cluster are dropped.
 View CollapseClusters(const View& in) {
   View out;
   out.level = DiagramLevel::kCluster;
   out.highlight = in.highlight;
   out.collapsed_columns = in.collapsed_columns;
+  auto home = JobHomes(in);
   std::map<std::string, size_t> clusters;
-  std::vector<size_t> target(in.nodes.size());
+  constexpr size_t kContracted = SIZE_MAX;
+  std::vector<size_t> target(in.nodes.size(), kContracted);
   for (size_t i = 0; i < in.nodes.size(); ++i) {
     const ViewNode& n = in.nodes[i];
-    auto [it, inserted] = clusters.emplace(n.node.cluster, out.nodes.size());
+    bool job = n.node.kind == NodeKind::kJob;
+    if (job) ++out.collapsed_jobs;
+    if (!job) ++out.collapsed_datasets;
+    std::string cluster = n.node.cluster;
+    if (job && home[i] && !home[i]->empty()) {
+      cluster = *home[i];
+    } else if (job && !n.node.root) {
+      continue;  // drawn as the edges it carries
+    }
+    auto [it, inserted] = clusters.emplace(cluster, out.nodes.size());
     target[i] = it->second;
     if (inserted) {
       ViewNode g;
       g.node.kind = NodeKind::kDataset;
-      g.node.name = n.node.cluster;
-      g.node.cluster = n.node.cluster;
-      g.node.key = "cluster:" + n.node.cluster;
+      g.node.name = cluster;
+      g.node.cluster = cluster;
+      g.node.key = "cluster:" + cluster;
       g.node.distance = n.node.distance;
       g.node.root = n.node.root;
       out.nodes.push_back(std::move(g));
@@ -451,20 +484,31 @@ View CollapseClusters(const View& in) {
       MergeInto(out.nodes[it->second].node, n.node);
     }
     ViewNode& g = out.nodes[it->second];
-    if (n.node.kind == NodeKind::kJob) {
-      ++g.jobs;
-      ++out.collapsed_jobs;
-    } else {
-      ++g.datasets;
-      ++out.collapsed_datasets;
-    }
+    ++(job ? g.jobs : g.datasets);
     g.columns += n.columns;
   }
   EdgeMerger merger(&out.edges, /*any_kind=*/true);
+  std::vector<std::vector<size_t>> job_in(in.nodes.size()), job_out(in.nodes.size());
   for (const ViewEdge& e : in.edges) {
     size_t from = target[e.from], to = target[e.to];
-    if (from == to) continue;
-    merger.Add(from, to, e.kind, {}, e.direct, e.masking, e.count);
+    if (from == kContracted) {
+      job_out[e.from].push_back(to);
+    } else if (to == kContracted) {
+      job_in[e.to].push_back(from);
+    } else if (from != to) {
+      merger.Add(from, to, e.kind, {}, e.direct, e.masking, e.count);
+    }
+  }
+  for (size_t j = 0; j < in.nodes.size(); ++j) {
+    if (target[j] != kContracted) continue;
+    std::set<std::pair<size_t, size_t>> pairs;
+    for (size_t a : job_in[j]) {
+      for (size_t b : job_out[j]) {
+        if (a != b && pairs.emplace(a, b).second) {
+          merger.Add(a, b, EdgeKind::kWrite, {in.nodes[j].node.name}, true, false, 1);
+        }
+      }
+    }
   }
   return out;
 }
@@ -589,6 +633,7 @@ class DotBuilder {
       : v_(view), d_(diagram), options_(options) {}
 
   DotGraph Build() {
+    boxes_ = v_.level != DiagramLevel::kCluster && DrawnNodes() <= kMaxBoxedNodes;
     GraphAttributes();
     // The legend goes first: as an unconnected node first in order, dot puts it at the
     // bottom of the first rank, below the start of the flow, where it does not push the
@@ -633,16 +678,35 @@ class DotBuilder {
                 Plain("newrank", "true"),
                 Plain("outputorder", "edgesfirst"),
                 Plain("tooltip", Tooltip(d_.title))};
-    g_.node_defaults = {Plain("fontname", kFont), Plain("fontsize", "11"),
-                        Plain("fontcolor", kInk), Plain("penwidth", "1.2")};
-    g_.edge_defaults = {Plain("fontname", kFont), Plain("fontsize", "9"),
+    g_.node_defaults = {Plain("fontname", kFont), Plain("fontsize", "11"), Plain("fontcolor", kInk),
+                        Plain("penwidth", "1.2")};
+    g_.edge_defaults = {Plain("fontname", kFont),      Plain("fontsize", "9"),
                         Plain("fontcolor", kMutedInk), Plain("color", kEdgeColour),
-                        Plain("arrowsize", "0.7"), Plain("penwidth", "1.2")};
+                        Plain("arrowsize", "0.7"),     Plain("penwidth", "1.2")};
+  }
+
+  // Nodes (tables at column level) the drawing will have.
+  size_t DrawnNodes() const {
+    if (v_.level != DiagramLevel::kColumn) return v_.nodes.size();
+    std::set<std::pair<std::string, std::string>> tables;
+    size_t others = 0;
+    for (const ViewNode& n : v_.nodes) {
+      if (n.node.kind == NodeKind::kField || n.node.kind == NodeKind::kDataset) {
+        tables.emplace(n.node.ns, n.node.name);
+      } else {
+        ++others;
+      }
+    }
+    return tables.size() + others;
   }
 
   // The cluster subgraph for a cluster name, made on first use.
   int ClusterOf(const std::string& name) {
     if (name.empty()) return -1;
+    if (!boxes_) {
+      unboxed_clusters_ = true;
+      return -1;
+    }
     auto [it, inserted] = clusters_.emplace(name, static_cast<int>(g_.clusters.size()));
     if (inserted) {
       g_.clusters.push_back(
@@ -700,7 +764,9 @@ class DotBuilder {
     }
     if (n.distance < 0) any_outside_ = true;
     return {Html("label", label),
-            Plain("shape", cluster ? "box3d" : job ? "cds" : "box"),
+            Plain("shape", cluster ? "box3d"
+                           : job   ? "cds"
+                                   : "box"),
             Plain("style", style),
             Plain("fillcolor", look.fill),
             Plain("color", look.line),
@@ -719,11 +785,11 @@ class DotBuilder {
     Look look = job ? LookOf(n, kJobFill, kJobLine) : LookOf(n, kDatasetFill, kDatasetLine);
     std::string label = Bold(Text(n.name), look.bold);
     std::string muted = n.distance < 0 ? kGreyInk : kMutedInk;
-    if (!job && n.ns != n.cluster) label += "<BR/>" + Small(Text(n.ns), muted);
+    if (!job && (!boxes_ || n.ns != n.cluster)) label += "<BR/>" + Small(Text(n.ns), muted);
     if (vn.columns > 0) {
-      label += "<BR/>" + Small(std::to_string(vn.columns) +
-                                   (vn.columns == 1 ? " column" : " columns"),
-                               muted);
+      label +=
+          "<BR/>" +
+          Small(std::to_string(vn.columns) + (vn.columns == 1 ? " column" : " columns"), muted);
     }
     return AddNode("n" + std::to_string(i), ClusterOf(job ? JobCluster(i) : n.cluster),
                    NodeAttrs(vn, label, look, n.key));
@@ -733,25 +799,8 @@ class DotBuilder {
   // share one, and between clusters otherwise. (A cluster of the jobs' own namespace
   // would stretch across the whole diagram and pull every job out of the flow.)
   std::string JobCluster(size_t job) {
-    if (job_cluster_.empty()) {
-      job_cluster_.assign(v_.nodes.size(), std::nullopt);
-      auto note = [&](size_t j, size_t other) {
-        if (v_.nodes[j].node.kind != NodeKind::kJob) return;
-        if (v_.nodes[other].node.kind == NodeKind::kJob) return;
-        const std::string& c = v_.nodes[other].node.cluster;
-        auto& slot = job_cluster_[j];
-        if (!slot) {
-          slot = c;
-        } else if (*slot != c) {
-          slot = std::string();
-        }
-      };
-      for (const ViewEdge& e : v_.edges) {
-        note(e.from, e.to);
-        note(e.to, e.from);
-      }
-    }
-    return job_cluster_[job].value_or(std::string());
+    if (job_homes_.empty()) job_homes_ = JobHomes(v_);
+    return job_homes_[job].value_or(std::string());
   }
 
   void DatasetLevel() {
@@ -763,6 +812,7 @@ class DotBuilder {
         // Column edges drawn between datasets (collapsed): the jobs that derive them.
         any_derive_ = true;
         std::string label = Text(JobList(e.jobs, 2));
+        any_job_label_ |= !e.jobs.empty();
         if (e.count > 1) {
           label += (label.empty() ? "" : "<BR/>") + std::to_string(e.count) + " column edges";
         }
@@ -771,7 +821,7 @@ class DotBuilder {
         attrs.push_back(Plain("tooltip", Tooltip(EdgeTooltip(e))));
       } else {
         attrs.push_back(Plain("tooltip", Tooltip(v_.nodes[e.from].node.key + " \xE2\x86\x92 " +
-                                                   v_.nodes[e.to].node.key)));
+                                                 v_.nodes[e.to].node.key)));
       }
       AddEdge(dot[e.from], dot[e.to], std::move(attrs));
     }
@@ -863,8 +913,11 @@ class DotBuilder {
     }
 
     // The job is named once per (table, table, job); the tooltip of every edge names it.
-    std::map<std::tuple<size_t, size_t, std::string>, bool> labelled;
-    bool label_jobs = v_.edges.size() <= kMaxLabelledEdges;
+    // Edge labels become nodes of their own in dot's layout, and with many edges they crowd
+    // it into loops, so a larger diagram leaves them to the tooltips (and masking to the
+    // colour and arrowhead).
+    std::set<std::tuple<size_t, size_t, std::string>> labelled;
+    bool labels = v_.edges.size() <= kMaxLabelledEdges;
     for (const ViewEdge& e : v_.edges) {
       DotAttrs attrs;
       const DiagramNode& from = v_.nodes[e.from].node;
@@ -876,16 +929,15 @@ class DotBuilder {
         attrs.push_back(Plain("headport", "p" + std::to_string(e.to) + ":w"));
       }
       std::string label;
-      if (label_jobs) {
+      if (labels) {
         std::vector<std::string> fresh;
         for (const auto& j : e.jobs) {
-          if (labelled.emplace(std::make_tuple(dot[e.from], dot[e.to], j), true).second) {
-            fresh.push_back(j);
-          }
+          if (labelled.emplace(dot[e.from], dot[e.to], j).second) fresh.push_back(j);
         }
         label = Text(JobList(fresh, 2));
+        any_job_label_ |= !fresh.empty();
       }
-      if (e.masking) {
+      if (labels && e.masking) {
         label += (label.empty() ? "" : "<BR/>") + std::string("<FONT COLOR=\"") + kMaskColour +
                  "\">masked</FONT>";
       }
@@ -916,8 +968,7 @@ class DotBuilder {
 
     // Cell tooltips need an HREF in Graphviz; the node's tooltip names the dataset and its
     // columns in full instead.
-    std::string tooltip =
-        Tooltip(MarquezId({.kind = NodeKind::kDataset, .ns = head.ns, .name = head.name}));
+    std::string tooltip = Tooltip(MarquezId(NodeKind::kDataset, head.ns, head.name));
     for (size_t i = 0; i < rows.size() && i < kMaxTooltipLines; ++i) {
       tooltip += kTooltipNewline + Tooltip(v_.nodes[rows[i]].node.field);
     }
@@ -931,17 +982,17 @@ class DotBuilder {
     t += "<TR><TD BGCOLOR=\"" + std::string(outside ? kGreyFill : kDatasetFill) +
          "\" ALIGN=\"LEFT\"><FONT COLOR=\"" + header_ink + "\"><B>" + Text(head.name) +
          "</B></FONT>";
-    if (head.ns != head.cluster) t += "<BR ALIGN=\"LEFT\"/>" + Small(Text(head.ns), muted);
+    if (!boxes_ || head.ns != head.cluster) {
+      t += "<BR ALIGN=\"LEFT\"/>" + Small(Text(head.ns), muted);
+    }
     t += "</TD></TR>";
     for (size_t r : rows) {
       const DiagramNode& f = v_.nodes[r].node;
       Look look = LookOf(f, "white", kDatasetLine);
-      if (f.unseen) any_unseen_ = true;
       if (f.root) any_root_column_ = true;
       t += "<HR/><TR><TD PORT=\"p" + std::to_string(r) + "\" ALIGN=\"LEFT\" BGCOLOR=\"" +
-           look.fill + "\"><FONT COLOR=\"" + look.ink +
-           "\">" + Bold(Text(f.field), look.bold) + (f.unseen ? " <I>(unseen)</I>" : "") +
-           "</FONT></TD></TR>";
+           look.fill + "\"><FONT COLOR=\"" + look.ink + "\">" + Bold(Text(f.field), look.bold) +
+           (f.unseen ? " <I>(only referenced)</I>" : "") + "</FONT></TD></TR>";
     }
     if (rows.empty()) {
       t += "<HR/><TR><TD ALIGN=\"LEFT\">" + Small("no columns in this lineage", muted) +
@@ -958,8 +1009,8 @@ class DotBuilder {
       const ViewNode& vn = v_.nodes[i];
       Look look = LookOf(vn.node, kDatasetFill, kDatasetLine);
       std::string muted = vn.node.distance < 0 ? kGreyInk : kMutedInk;
-      std::string counts = std::to_string(vn.datasets) +
-                           (vn.datasets == 1 ? " dataset" : " datasets");
+      std::string counts =
+          std::to_string(vn.datasets) + (vn.datasets == 1 ? " dataset" : " datasets");
       if (vn.jobs > 0) counts += ", " + std::to_string(vn.jobs) + (vn.jobs == 1 ? " job" : " jobs");
       if (vn.columns > 0) counts += ", " + std::to_string(vn.columns) + " columns";
       std::string label = Bold(Text(vn.node.name.empty() ? "(no cluster)" : vn.node.name), true) +
@@ -972,11 +1023,15 @@ class DotBuilder {
       double width = 1.2 + std::min(2.3, 1.2 * std::log10(static_cast<double>(e.count)));
       AddEdge(dot[e.from], dot[e.to],
               {Html("label", std::to_string(e.count)), Plain("penwidth", Fixed(width)),
-               Plain("arrowsize", "0.6"),
-               Plain("tooltip", Tooltip(std::to_string(e.count) + " edges from " +
-                                          v_.nodes[e.from].node.name + " to " +
-                                          v_.nodes[e.to].node.name))});
+               Plain("arrowsize", "0.6"), Plain("tooltip", Tooltip(ClusterEdgeTooltip(e)))});
     }
+  }
+
+  std::string ClusterEdgeTooltip(const ViewEdge& e) const {
+    std::string t = v_.nodes[e.from].node.name + " \xE2\x86\x92 " + v_.nodes[e.to].node.name +
+                    ": " + std::to_string(e.count);
+    t += e.jobs.empty() ? " edges" : " via " + JobList(e.jobs, 10);
+    return t;
   }
 
   // The legend: a table explaining what is drawn.
@@ -1016,7 +1071,7 @@ class DotBuilder {
         break;
       case DiagramLevel::kCluster:
         row(swatch(dataset_fill, kDatasetLine), "cluster of datasets and jobs");
-        row(arrow(kEdgeColour, solid), "edges between clusters (count)");
+        row(arrow(kEdgeColour, solid), "data flow between clusters: jobs or column edges");
         break;
     }
     if (any_derive_) {
@@ -1026,7 +1081,11 @@ class DotBuilder {
         row(arrow(kIndirectColour, dashed), "INDIRECT: depends on it (filter, join, ...)");
       }
       if (any_masking_ || all) row(arrow(kMaskColour, tee), "masked: the value is masked");
-      row(arrow(kMutedInk, "job"), "the job that derives it");
+      if (any_job_label_) {
+        row(arrow(kMutedInk, "job"), "the job that derives it");
+      } else {
+        row("<TD></TD>", "the deriving jobs are in the edges&#39; tooltips");
+      }
     }
     if (v_.highlight) {
       // The palette in one row: root, then 1, 2, 3 and 4 or more steps away.
@@ -1043,25 +1102,23 @@ class DotBuilder {
     if (any_unseen_) {
       row(swatch("white", kDatasetLine, 1, "dashed"), "only referenced, never reported");
     }
-    std::string notes;
+    // Notes sit in the text column: a row spanning both would widen the samples.
+    auto note = [&](const std::string& text) { row("<TD></TD>", "<I>" + text + "</I>"); };
     if (v_.collapsed_columns > 0) {
-      notes += "<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\"><I>collapsed to dataset level: " +
-               std::to_string(v_.collapsed_columns) + " columns</I></TD></TR>";
+      note("collapsed to dataset level: " + std::to_string(v_.collapsed_columns) + " columns");
     }
     if (v_.collapsed_datasets > 0 || v_.collapsed_jobs > 0) {
       std::string what = std::to_string(v_.collapsed_datasets) + " datasets";
       if (v_.collapsed_jobs > 0) what += ", " + std::to_string(v_.collapsed_jobs) + " jobs";
-      notes += "<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\"><I>collapsed to clusters: " + what +
-               "</I></TD></TR>";
+      note("collapsed to clusters: " + what);
     }
-    if (v_.nodes.empty()) {
-      notes += "<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\"><I>no lineage</I></TD></TR>";
-    }
-    std::string label = "<TABLE BORDER=\"1\" CELLBORDER=\"0\" CELLSPACING=\"3\" CELLPADDING=\"2\" "
-                        "COLOR=\"" +
-                        std::string(kClusterLine) + "\" BGCOLOR=\"white\" STYLE=\"rounded\">" +
-                        "<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\"><B>Legend</B></TD></TR>" + rows +
-                        notes + "</TABLE>";
+    if (unboxed_clusters_) note("namespaces: under each name (too many nodes for boxes)");
+    if (v_.nodes.empty()) note("no lineage");
+    std::string label =
+        "<TABLE BORDER=\"1\" CELLBORDER=\"0\" CELLSPACING=\"3\" CELLPADDING=\"2\" "
+        "COLOR=\"" +
+        std::string(kClusterLine) + "\" BGCOLOR=\"white\" STYLE=\"rounded\">" +
+        "<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\"><B>Legend</B></TD></TR>" + rows + "</TABLE>";
     return {Html("label", label), Plain("shape", "plain"), Plain("fontsize", "9"),
             Plain("tooltip", "legend")};
   }
@@ -1079,6 +1136,9 @@ class DotBuilder {
   }
 
   static constexpr size_t kMaxLabelledEdges = 60;
+  // Cluster boxes help a small diagram and wreck a large one: a namespace whose datasets
+  // lie many ranks apart becomes a wide band that the other edges have to go around.
+  static constexpr size_t kMaxBoxedNodes = 80;
   static constexpr size_t kMaxTooltipLines = 40;
 
   const View& v_;
@@ -1086,7 +1146,9 @@ class DotBuilder {
   const DiagramOptions& options_;
   DotGraph g_;
   std::map<std::string, int> clusters_;
-  std::vector<std::optional<std::string>> job_cluster_;  // JobCluster's answers, by view node
+  std::vector<std::optional<std::string>> job_homes_;  // JobHomes(v_), made on first use
+  bool boxes_ = true;                                  // clusters drawn as boxes
+  bool unboxed_clusters_ = false;                      // ... and some were not
   bool any_job_ = false;
   bool any_derive_ = false;
   bool any_direct_ = false;
@@ -1095,6 +1157,7 @@ class DotBuilder {
   bool any_outside_ = false;
   bool any_unseen_ = false;
   bool any_root_column_ = false;
+  bool any_job_label_ = false;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -1115,6 +1178,10 @@ struct RenderDataFreer {
 };
 using RenderDataPtr = std::unique_ptr<char, RenderDataFreer>;
 
+constexpr double kPngDpi = 96;  // Graphviz's default for bitmaps
+constexpr double kMinPngDpi = 48;
+constexpr double kMaxPngPixels = 32e6;
+
 // Frees a layout before its graph is closed.
 class LayoutGuard {
  public:
@@ -1128,8 +1195,8 @@ class LayoutGuard {
   Agraph_t* g_;
 };
 
-// Graphviz keeps global state (the error handler, cgraph's id counter, plugin tables), so
-// everything that touches it runs under this lock.
+// Graphviz keeps global state (the error handler, the text layout plugin's caches, the
+// shared context below), so everything that touches it runs under this lock.
 std::mutex& GraphvizMutex() {
   static std::mutex mu;
   return mu;
@@ -1174,55 +1241,120 @@ Status GraphvizError(const std::string& what, const std::string& messages) {
   return Status::Internal(m);
 }
 
+// Object ids in creation order. cgraph's default discipline makes a name's id the address
+// of its interned string, and 2.42 walks subgraphs in id order, so clusters would be laid
+// out and written in an order that changes from run to run. Here a name's id is its
+// number (even), anonymous objects get odd ones, and the names live until the graph closes.
+struct OrderedIds {
+  std::vector<std::string> names;  // id 2k+2 is names[k]
+  std::unordered_map<std::string, IDTYPE> ids;
+  IDTYPE anonymous = 1;
+};
+
+void* OrderedIdsOpen(Agraph_t*, Agdisc_t*) { return std::make_unique<OrderedIds>().release(); }
+
+long OrderedIdsMap(void* state, int, char* name, IDTYPE* id, int create) {
+  auto* s = static_cast<OrderedIds*>(state);
+  if (name == nullptr) {
+    *id = s->anonymous;
+    s->anonymous += 2;
+    return 1;
+  }
+  auto it = s->ids.find(name);
+  if (it != s->ids.end()) {
+    *id = it->second;
+    return 1;
+  }
+  if (!create) return 0;
+  s->names.emplace_back(name);
+  *id = 2 * s->names.size();
+  s->ids.emplace(name, *id);
+  return 1;
+}
+
+long OrderedIdsAlloc(void*, int, IDTYPE) { return 0; }  // ids are never requested
+void OrderedIdsFree(void*, int, IDTYPE) {}
+char* OrderedIdsPrint(void* state, int, IDTYPE id) {
+  auto* s = static_cast<OrderedIds*>(state);
+  if (id % 2 != 0 || id == 0 || id / 2 > s->names.size()) return nullptr;
+  return s->names[id / 2 - 1].data();
+}
+void OrderedIdsClose(void* state) { std::unique_ptr<OrderedIds>(static_cast<OrderedIds*>(state)); }
+void OrderedIdsRegister(void*, int, void*) {}
+
+Agiddisc_t kOrderedIdDisc = {OrderedIdsOpen,  OrderedIdsMap,   OrderedIdsAlloc,   OrderedIdsFree,
+                             OrderedIdsPrint, OrderedIdsClose, OrderedIdsRegister};
+Agdisc_t kGraphDisc = {&AgMemDisc, &kOrderedIdDisc, &AgIoDisc};
+
 void SetAttr(void* obj, Agraph_t* root, const DotAttr& a) {
   std::string name = a.name;
+  std::string value = a.value;
   std::string empty;
   if (a.html) {
     // agstrdup_html marks the string as HTML; agsafeset then finds that same string.
-    std::string value = a.value;
     char* html = agstrdup_html(root, value.data());
     agsafeset(obj, name.data(), html, empty.data());
     agstrfree(root, html);
   } else {
-    std::string value = a.value;
     agsafeset(obj, name.data(), value.data(), empty.data());
   }
 }
 
 Result<GraphPtr> BuildGraph(const DotGraph& d) {
   std::string name = "lineage";
-  GraphPtr g(agopen(name.data(), Agdirected, nullptr));
+  GraphPtr g(agopen(name.data(), Agdirected, &kGraphDisc));
   if (!g) return Status::Internal("graphviz: cannot create a graph");
   Agraph_t* root = g.get();
-  for (const DotAttr& a : d.graph) SetAttr(root, root, a);
-  for (int kind : {AGNODE, AGEDGE}) {
-    for (const DotAttr& a : kind == AGNODE ? d.node_defaults : d.edge_defaults) {
+  // As in DOT, the root's `graph [...]` values are the defaults of the clusters as well
+  // (the font, for one); the title label goes in with the other labels, below.
+  for (int kind : {AGRAPH, AGNODE, AGEDGE}) {
+    const DotAttrs& defaults = kind == AGRAPH   ? d.graph
+                               : kind == AGNODE ? d.node_defaults
+                                                : d.edge_defaults;
+    for (const DotAttr& a : defaults) {
+      if (a.html) continue;
       std::string attr = a.name, value = a.value;
       agattr(root, kind, attr.data(), value.data());
     }
   }
-  // The same order as the DOT text: nodes, clusters, edges.
+  // Objects in the order of the DOT text: nodes, clusters, edges.
+  DotAttrs title;
+  for (const DotAttr& a : d.graph) {
+    if (a.html) title.push_back(a);
+  }
+  std::vector<std::pair<void*, const DotAttrs*>> objects{{root, &title}};
   std::vector<Agnode_t*> nodes;
   for (const DotNode& dn : d.nodes) {
     std::string id = dn.id;
     Agnode_t* n = agnode(root, id.data(), 1);
     if (!n) return Status::Internal("graphviz: cannot create a node");
-    for (const DotAttr& a : dn.attrs) SetAttr(n, root, a);
     nodes.push_back(n);
+    objects.emplace_back(n, &dn.attrs);
   }
   for (size_t c = 0; c < d.clusters.size(); ++c) {
     std::string id = d.clusters[c].id;
     Agraph_t* sg = agsubg(root, id.data(), 1);
     if (!sg) return Status::Internal("graphviz: cannot create a cluster");
-    for (const DotAttr& a : d.clusters[c].attrs) SetAttr(sg, root, a);
     for (size_t i = 0; i < d.nodes.size(); ++i) {
       if (d.nodes[i].cluster == static_cast<int>(c)) agsubnode(sg, nodes[i], 1);
     }
+    objects.emplace_back(sg, &d.clusters[c].attrs);
   }
   for (const DotEdge& e : d.edges) {
     Agedge_t* edge = agedge(root, nodes[e.tail], nodes[e.head], nullptr, 1);
     if (!edge) return Status::Internal("graphviz: cannot create an edge");
-    for (const DotAttr& a : e.attrs) SetAttr(edge, root, a);
+    objects.emplace_back(edge, &e.attrs);
+  }
+  // cgraph interns strings by content alone, and the first one interned decides whether a
+  // value is HTML: so every HTML-like label goes in before any plain value (a tooltip
+  // naming a dataset "<B>x</B>" must not turn an equal label into plain text). Object ids
+  // are not interned (see OrderedIds).
+  for (bool html : {true, false}) {
+    for (const auto& [obj, attrs] : objects) {
+      for (const DotAttr& a : *attrs) {
+        if (a.html == html) SetAttr(obj, root, a);
+      }
+    }
   }
   return g;
 }
@@ -1245,14 +1377,38 @@ Result<std::string> Render(const DotGraph& dot, DiagramFormat format) {
   std::lock_guard<std::mutex> lock(GraphvizMutex());
   std::string messages;
   MessageCapture capture(&messages);
-  ContextPtr gvc(gvContext());
-  if (!gvc) return GraphvizError("cannot create a context", messages);
+  // One context for the process: the pango text layout plugin caches a pointer to the last
+  // font name, which lives in the context, so freeing a context and making another would
+  // leave that pointer dangling (a use after free in 2.42). Loading the plugins once is
+  // cheaper too. Guarded by GraphvizMutex like everything else here.
+  static ContextPtr context(gvContext());
+  GVC_t* gvc = context.get();
+  if (gvc == nullptr) return GraphvizError("cannot create a context", messages);
   TRIB_ASSIGN_OR_RETURN(GraphPtr g, BuildGraph(dot));
-  if (gvLayout(gvc.get(), g.get(), "dot") != 0) return GraphvizError("layout failed", messages);
-  LayoutGuard layout(gvc.get(), g.get());
+  std::optional<LayoutGuard> layout;
+  auto lay_out = [&]() -> Status {
+    if (gvLayout(gvc, g.get(), "dot") != 0) return GraphvizError("layout failed", messages);
+    layout.emplace(gvc, g.get());
+    return Status::Ok();
+  };
+  TRIB_RETURN_IF_ERROR(lay_out());
+  if (format == DiagramFormat::kPng) {
+    // The largest diagrams the collapse limits allow come to some 50 million pixels at
+    // 96 dpi (200 MB of raster and seconds of cairo work); past kMaxPngPixels the
+    // resolution goes down instead. The layout reads dpi, so it runs again (it is the
+    // cheap part: the rasterising dominates).
+    const boxf bb = GD_bb(g.get());
+    double pixels = (bb.UR.x - bb.LL.x) * (bb.UR.y - bb.LL.y) * (kPngDpi / 72) * (kPngDpi / 72);
+    if (pixels > kMaxPngPixels) {
+      double dpi = std::max(kMinPngDpi, kPngDpi * std::sqrt(kMaxPngPixels / pixels));
+      layout.reset();
+      SetAttr(g.get(), g.get(), Plain("dpi", Fixed(dpi)));
+      TRIB_RETURN_IF_ERROR(lay_out());
+    }
+  }
   char* data = nullptr;
   unsigned int length = 0;
-  int rc = gvRenderData(gvc.get(), g.get(), RenderFormat(format), &data, &length);
+  int rc = gvRenderData(gvc, g.get(), RenderFormat(format), &data, &length);
   RenderDataPtr owned(data);
   if (rc != 0 || data == nullptr) return GraphvizError("rendering failed", messages);
   return std::string(data, length);

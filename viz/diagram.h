@@ -6,8 +6,8 @@
 // above DiagramOptions' limits a column-level diagram collapses to dataset level, and a
 // dataset-level one to one node per cluster (domain or namespace); the legend says so.
 //
-// Thread safety: free functions; each call owns its Graphviz context. Graphviz keeps some
-// global state, so RenderDiagram serialises its layout and render step internally.
+// Thread safety: free functions. Graphviz keeps global state, so RenderDiagram serialises
+// its Graphviz work internally, on one Graphviz context kept for the life of the process.
 #pragma once
 
 #include <string>
