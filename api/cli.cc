@@ -42,7 +42,7 @@ usage:
   tributary render  [--data DIR] NODE [--direction D] [--depth N] [--level L] [--as-of TIME]
                     [--format svg|png|pdf|dot] [--highlight impact] [--max-nodes N] -o FILE
   tributary report  [--data DIR] (NODE | --domain D) [--as-of TIME] [--from TIME] [--to TIME]
-                    [--format html|csv|json] [--table NAME] -o FILE
+                    [--format html|pdf|csv|json] [--table NAME] -o FILE
   tributary rebuild [--data DIR]
   tributary --help
 
@@ -500,7 +500,7 @@ int RunCli(const std::vector<std::string>& argv, std::ostream& out, std::ostream
   if (a.command == "report") {
     std::string user = std::getenv("USER") ? std::getenv("USER") : "";
     return WriteFile(a, out, err, With(kNodeOptions, {"domain", "as-of", "from", "to", "table"}),
-                     {"html", "csv", "json"}, "html", [user](Service& s, const Params& p) {
+                     {"html", "pdf", "csv", "json"}, "html", [user](Service& s, const Params& p) {
                        return s.AuditReport(p, user.empty() ? "" : "local user " + user);
                      });
   }

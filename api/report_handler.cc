@@ -18,9 +18,9 @@ constexpr Micros kDefaultPeriod = Micros{30} * 86400 * 1000000;  // 30 days
 
 ApiResponse Service::AuditReport(const Params& p, const std::string& caller) {
   std::string format = Param(p, "format").empty() ? "html" : Param(p, "format");
-  if (format != "html" && format != "csv" && format != "json") {
+  if (format != "html" && format != "pdf" && format != "csv" && format != "json") {
     return ErrorResponse(Status::InvalidArgument(
-        "'format' must be html, csv or json, not '" + format + "'", "format"));
+        "'format' must be html, pdf, csv or json, not '" + format + "'", "format"));
   }
   AuditQuery q;
   q.requested_by = caller;
@@ -53,14 +53,17 @@ ApiResponse Service::AuditReport(const Params& p, const std::string& caller) {
   if (!report.ok()) return ErrorResponse(report.status());
 
   ApiResponse r;
-  if (format == "html") {
-    r.body = ReportHtml(*report);
-    r.content_type = "text/html; charset=utf-8";
+  if (format == "html" || format == "pdf") {
+    auto doc = format == "html" ? ReportHtml(*report) : ReportPdf(*report);
+    if (!doc.ok()) return ErrorResponse(doc.status());
+    r.body = std::move(doc).value();
+    r.content_type = format == "html" ? "text/html; charset=utf-8" : "application/pdf";
     return r;
   }
   if (format == "csv") {
     if (!ReportCsv(*report, table, [&](std::string_view s) { r.body.append(s); })) {
-      return ErrorResponse(Status::InvalidArgument("no table '" + table + "' in the report", "table"));
+      return ErrorResponse(
+          Status::InvalidArgument("no table '" + table + "' in the report", "table"));
     }
     r.content_type = "text/csv; charset=utf-8";
     return r;
@@ -92,9 +95,11 @@ ApiResponse Service::AuditReport(const Params& p, const std::string& caller) {
     tables[t.name] = {{"title", t.title}, {"columns", t.columns}, {"rows", rows}};
   }
   if (!table.empty() && tables.empty()) {
-    return ErrorResponse(Status::InvalidArgument("no table '" + table + "' in the report", "table"));
+    return ErrorResponse(
+        Status::InvalidArgument("no table '" + table + "' in the report", "table"));
   }
   out["tables"] = tables;
+  out["contentSha256"] = report->content_sha256;
   // The digest covers the document without its own field.
   std::string content = out.dump(-1, ' ', false, json::error_handler_t::replace);
   out["sha256"] = Sha256Hex(content);

@@ -21,6 +21,7 @@
 #include "analysis/lineage_graph.h"
 #include "common/status.h"
 #include "store/graph_store.h"
+#include "viz/diagram.h"
 
 namespace tributary {
 
@@ -45,11 +46,14 @@ struct AuditQuery {
 
 struct AuditReport {
   std::string title;
-  std::string subject;  // the dataset id, or "domain <name>"
+  std::string subject;                                        // the dataset id, or "domain <name>"
   std::vector<std::pair<std::string, std::string>> evidence;  // label, value (in order)
   std::vector<ReportTable> tables;
-  std::vector<std::string> diagrams_svg;  // embedded in HTML: upstream and downstream
-  std::vector<std::string> diagram_titles;
+  std::vector<Diagram> diagrams;  // upstream and downstream, drawn by the formatters
+  // SHA-256 of the report's content: its tables, as the all-tables CSV writes them (the
+  // lines not starting with '#'). Every format states it in the evidence; HTML and CSV also
+  // end with a digest of their own bytes.
+  std::string content_sha256;
 };
 
 // Builds the report from the in-memory graph and the store's records. NotFound for an
@@ -58,10 +62,12 @@ Result<AuditReport> BuildAuditReport(const GraphStore& store, const LineageGraph
                                      const DomainMap& domains, const AuditQuery& query,
                                      Micros generated_at, const std::string& version);
 
-// The HTML page and the CSV text. Each ends with the SHA-256 of everything before the
-// digest line (HTML: in the evidence block; CSV: a final "# sha256" comment line), so a
-// reader can verify the file.
-std::string ReportHtml(const AuditReport& report);
+// The HTML page: diagrams embedded as SVG, printable, no external resources. It ends with a
+// comment holding the SHA-256 of everything before that line, so a reader can verify it.
+Result<std::string> ReportHtml(const AuditReport& report);
+// A PDF: title, evidence (with the content digest), diagrams, then every table, with page
+// numbers; tables continue across pages with their header repeated.
+Result<std::string> ReportPdf(const AuditReport& report);
 // CSV of one table when `table` names it, or of every table: then each table starts with a
 // header line "table,<its columns>" and each row with the table's name. Evidence lines come
 // first as "# label: value" comments. Written to `sink` line by line, so a large export

@@ -42,7 +42,7 @@ struct DiagramEdge {
   std::string from;  // DiagramNode::key
   std::string to;
   EdgeKind kind = EdgeKind::kRead;
-  std::string job;  // column edges: the deriving job's name; empty for static lineage
+  std::string job;       // column edges: the deriving job's name; empty for static lineage
   bool direct = true;    // column edges: some DIRECT transformation (else INDIRECT/unknown)
   bool masking = false;  // column edges: some transformation masks the value
 };
@@ -51,7 +51,7 @@ struct Diagram {
   std::string title;                  // e.g. the root and the direction
   std::vector<std::string> subtitle;  // further title lines: as-of time, depth, ...
   DiagramLevel level = DiagramLevel::kDataset;
-  bool highlight = false;  // impact highlighting: colour by distance, grey the rest
+  bool highlight = false;          // impact highlighting: colour by distance, grey the rest
   std::vector<DiagramNode> nodes;  // kept in this order in the output (stable DOT)
   std::vector<DiagramEdge> edges;
 };

@@ -122,6 +122,14 @@ TEST(CliTest, IncidentCommandsPrintTablesOrJson) {
   in.read(magic, 4);
   EXPECT_EQ(std::string(magic + 1, 3), "PNG");
   EXPECT_EQ(Tributary("render " + data + " --node-id " + email).code, 2);  // no -o
+
+  std::string pdf = dir.path() + "/audit.pdf";
+  Output report = Tributary("report " + data + " --domain customers --from 2024-03-01 -o " + pdf);
+  ASSERT_EQ(report.code, 0) << report.text;
+  std::ifstream pdf_in(pdf, std::ios::binary);
+  std::string head(5, '\0');
+  pdf_in.read(head.data(), 5);
+  EXPECT_EQ(head, "%PDF-");
 }
 
 TEST(CliTest, IngestReportsEachRejectionWithItsLine) {

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/coding.h"
 #include "tests/test_util.h"
 
 namespace tributary {
@@ -441,7 +442,8 @@ TEST_F(HttpServerTest, RenderDrawsTheClosureInEveryFormat) {
   std::string samples = ReadFile(std::string(TRIB_SOURCE_DIR) + "/samples/mesh.ndjson");
   ASSERT_EQ(Post("/api/v1/lineage/batch", samples, "application/x-ndjson")->status, 200);
   std::string node =
-      "nodeId=" + Encode("datasetField:postgres://customers-db.prod:5432:crm.public.customers:email");
+      "nodeId=" +
+      Encode("datasetField:postgres://customers-db.prod:5432:crm.public.customers:email");
   struct Case {
     std::string format;
     std::string type;
@@ -461,10 +463,10 @@ TEST_F(HttpServerTest, RenderDrawsTheClosureInEveryFormat) {
       EXPECT_NE(r->body.find("customer_360"), std::string::npos);
     }
   }
-  auto impact = client_->Get(
-      "/api/v1/render?nodeId=" +
-      Encode("dataset:postgres://customers-db.prod:5432:crm.public.customers") +
-      "&highlight=impact&format=svg");
+  auto impact =
+      client_->Get("/api/v1/render?nodeId=" +
+                   Encode("dataset:postgres://customers-db.prod:5432:crm.public.customers") +
+                   "&highlight=impact&format=svg");
   ASSERT_TRUE(impact);
   EXPECT_EQ(impact->status, 200);
   EXPECT_NE(impact->body.find("<svg"), std::string::npos);
@@ -473,6 +475,45 @@ TEST_F(HttpServerTest, RenderDrawsTheClosureInEveryFormat) {
   bad = Get("/api/v1/render?" + node + "&highlight=everything", 400);
   EXPECT_EQ(bad["path"], "highlight");
   Get("/api/v1/render?nodeId=dataset:nope:nothing", 404);
+}
+
+TEST_F(HttpServerTest, AuditReportsInEveryFormatNameTheirCaller) {
+  std::string samples = ReadFile(std::string(TRIB_SOURCE_DIR) + "/samples/mesh.ndjson");
+  ASSERT_EQ(Post("/api/v1/lineage/batch", samples, "application/x-ndjson")->status, 200);
+  std::string q = "/api/v1/reports/audit?nodeId=" +
+                  Encode("dataset:snowflake://acme-analytics:analytics.marts.dim_customers") +
+                  "&from=2024-03-01&to=2024-03-10";
+  httplib::Headers who = {{"X-Forwarded-User", "alice@audit.example"}};
+  auto html = client_->Get((q + "&format=html").c_str(), who);
+  ASSERT_TRUE(html);
+  ASSERT_EQ(html->status, 200);
+  EXPECT_NE(html->body.find("alice@audit.example"), std::string::npos);
+  EXPECT_NE(html->body.find("<svg"), std::string::npos);
+  auto pdf = client_->Get((q + "&format=pdf").c_str());
+  ASSERT_TRUE(pdf);
+  EXPECT_EQ(pdf->get_header_value("Content-Type"), "application/pdf");
+  EXPECT_EQ(pdf->body.rfind("%PDF", 0), 0u);
+  auto csv = client_->Get((q + "&format=csv&table=owners").c_str());
+  ASSERT_TRUE(csv);
+  EXPECT_NE(csv->body.find("\ndataset,domain,owner\n"), std::string::npos);
+  json j = Get(q + "&format=json");
+  EXPECT_EQ(j["query"]["parameters"]["from"], "2024-03-01");
+  EXPECT_EQ(j["query"]["endpoint"], "/api/v1/reports/audit");
+  EXPECT_EQ(j["sha256"].get<std::string>().size(), 64u);
+  // The JSON digest covers the document without its two digest fields.
+  json without = j;
+  without.erase("sha256");
+  without.erase("sha256_of");
+  EXPECT_EQ(j["sha256"], Sha256Hex(without.dump()));
+  EXPECT_FALSE(j["tables"]["pii"]["rows"].empty());
+  json domain =
+      Get("/api/v1/reports/audit?domain=billing&format=json&from=2024-03-01&to=2024-03-10");
+  EXPECT_EQ(domain["subject"], "domain billing");
+  EXPECT_EQ(Get(q + "&format=docx", 400)["path"], "format");
+  EXPECT_EQ(Get(q + "&format=csv&table=nothing", 400)["path"], "table");
+  EXPECT_EQ(Get("/api/v1/reports/audit?domain=nowhere", 404)["error"],
+            "no dataset in domain 'nowhere'");
+  Get("/api/v1/reports/audit?nodeId=" + Encode("job:dbt-prod:acme_analytics.dim_customers"), 400);
 }
 
 TEST_F(HttpServerTest, QueriesDuringIngestNeverSeeAHalfAppliedEvent) {
