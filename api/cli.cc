@@ -429,12 +429,22 @@ int WriteFile(const Args& a, std::ostream& out, std::ostream& err, std::set<std:
     return r.status == 400 ? 2 : 1;
   }
   std::ofstream file(path, std::ios::binary);
-  file.write(r.body.data(), static_cast<std::streamsize>(r.body.size()));
+  size_t bytes = 0;
+  auto write = [&](std::string_view piece) {
+    file.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    bytes += piece.size();
+    return static_cast<bool>(file);
+  };
+  if (r.stream) {
+    r.stream(write);
+  } else {
+    write(r.body);
+  }
   if (!file) {
     err << "tributary: cannot write " << path << "\n";
     return 1;
   }
-  out << "wrote " << path << " (" << r.body.size() << " bytes, " << p["format"] << ")\n";
+  out << "wrote " << path << " (" << bytes << " bytes, " << p["format"] << ")\n";
   return 0;
 }
 

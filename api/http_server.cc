@@ -40,7 +40,16 @@ struct HttpServer::Impl {
 
   static void Send(httplib::Response& res, const ApiResponse& r) {
     res.status = r.status;
-    res.set_content(r.body, r.content_type.c_str());
+    if (!r.stream) {
+      res.set_content(r.body, r.content_type.c_str());
+      return;
+    }
+    auto stream = r.stream;
+    res.set_chunked_content_provider(r.content_type, [stream](size_t, httplib::DataSink& sink) {
+      stream([&](std::string_view piece) { return sink.write(piece.data(), piece.size()); });
+      sink.done();
+      return true;
+    });
   }
 
   // Wraps a handler with latency and status metrics under a fixed route label.

@@ -1,4 +1,5 @@
 // GET /api/v1/reports/audit: audit reports (viz/audit_report.h).
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "api/node_ref.h"

@@ -41,6 +41,9 @@ struct ApiResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // When set, the body is produced piece by piece instead (large exports): the function
+  // calls its argument with each piece, in order, and stops early when it returns false.
+  std::function<void(const std::function<bool(std::string_view)>&)> stream;
 };
 
 // The one mapping from Status to an HTTP answer.
