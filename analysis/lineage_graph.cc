@@ -38,6 +38,19 @@ struct LineageGraph::Impl {
     return it->second;
   }
 
+  GraphEdge ToGraphEdge(const EdgeRecord& e) {
+    GraphEdge g;
+    g.from = e.from;
+    g.to = e.to;
+    g.job = e.job;
+    g.last_run = e.last_run;
+    g.first_seen = e.first_seen;
+    g.retired = e.retired;
+    g.kind = e.kind;
+    g.transforms = InternTransforms(e.transforms);
+    return g;
+  }
+
   void EnsureNode(NodeId id) {
     if (id >= nodes.size()) nodes.resize(std::max<size_t>(id + 1, nodes.size() * 3 / 2));
   }
@@ -94,16 +107,7 @@ Result<std::unique_ptr<LineageGraph>> LineageGraph::Load(const GraphStore& store
   }));
   TRIB_RETURN_IF_ERROR(store.ForEachEdge([&](const EdgeRecord& e) {
     impl.EnsureNode(std::max(e.from, e.to));
-    GraphEdge ge;
-    ge.from = e.from;
-    ge.to = e.to;
-    ge.job = e.job;
-    ge.last_run = e.last_run;
-    ge.first_seen = e.first_seen;
-    ge.retired = e.retired;
-    ge.kind = e.kind;
-    ge.transforms = impl.InternTransforms(e.transforms);
-    impl.edges.push_back(ge);
+    impl.edges.push_back(impl.ToGraphEdge(e));
     return Status::Ok();
   }));
   impl.RebuildCsr();
@@ -167,17 +171,8 @@ void LineageGraph::ApplyEdgeLocked(const EdgeRecord& e) {
       return;
     }
   }
-  GraphEdge ge;
-  ge.from = e.from;
-  ge.to = e.to;
-  ge.job = e.job;
-  ge.last_run = e.last_run;
-  ge.first_seen = e.first_seen;
-  ge.retired = e.retired;
-  ge.kind = e.kind;
-  ge.transforms = impl.InternTransforms(e.transforms);
   uint32_t index = static_cast<uint32_t>(impl.edges.size());
-  impl.edges.push_back(ge);
+  impl.edges.push_back(impl.ToGraphEdge(e));
   impl.extra_out[e.from].push_back(index);
   impl.extra_in[e.to].push_back(index);
 }

@@ -33,21 +33,6 @@ Result<std::optional<NodeId>> FindSplit(const GraphStore& store, NodeKind kind,
 
 }  // namespace
 
-std::string MarquezNodeId(NodeKind kind, const std::string& ns, const std::string& name,
-                          const std::string& field) {
-  switch (kind) {
-    case NodeKind::kDataset:
-      return "dataset:" + ns + ":" + name;
-    case NodeKind::kJob:
-      return "job:" + ns + ":" + name;
-    case NodeKind::kField:
-      return "datasetField:" + ns + ":" + name + ":" + field;
-    case NodeKind::kRun:
-      return "run:" + name;
-  }
-  return {};
-}
-
 Result<NodeRef> ResolveNodeRef(const GraphStore& store,
                                const std::map<std::string, std::string>& params,
                                const std::string& id_param) {

@@ -25,8 +25,4 @@ Result<NodeRef> ResolveNodeRef(const GraphStore& store,
                                const std::map<std::string, std::string>& params,
                                const std::string& id_param = "nodeId");
 
-// The Marquez-style id of a node.
-std::string MarquezNodeId(NodeKind kind, const std::string& ns, const std::string& name,
-                          const std::string& field = {});
-
 }  // namespace tributary

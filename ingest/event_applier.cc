@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/coding.h"
 
@@ -138,6 +137,11 @@ class Application {
 
  private:
   Result<NodeRecord*> Node(NodeId id);
+  // Finds the node named `key`, or creates it; `seen` clears (or, for a new node, skips)
+  // the unseen flag.
+  Result<NodeId> ResolveNode(const std::string& key, NodeKind kind, const std::string& ns,
+                             const std::string& name, NodeId dataset, const std::string& field,
+                             bool seen);
   Result<NodeId> ResolveJob(const std::string& ns, const std::string& name, bool seen);
   Result<NodeId> ResolveRun(const std::string& run_id, NodeId job);
   Result<NodeId> ResolveDataset(const std::string& ns, const std::string& name, bool seen);
@@ -176,8 +180,9 @@ Result<NodeRecord*> Application::Node(NodeId id) {
   return &nodes_.emplace(id, std::move(*n)).first->second;
 }
 
-Result<NodeId> Application::ResolveJob(const std::string& ns, const std::string& name, bool seen) {
-  std::string key = JobNameKey(ns, name);
+Result<NodeId> Application::ResolveNode(const std::string& key, NodeKind kind,
+                                        const std::string& ns, const std::string& name,
+                                        NodeId dataset, const std::string& field, bool seen) {
   TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
   if (id) {
     TRIB_ASSIGN_OR_RETURN(NodeRecord * n, Node(*id));
@@ -189,9 +194,11 @@ Result<NodeId> Application::ResolveJob(const std::string& ns, const std::string&
   }
   NodeRecord n;
   n.id = w_.AllocateId();
-  n.kind = NodeKind::kJob;
+  n.kind = kind;
   n.ns = ns;
   n.name = name;
+  n.dataset = dataset;
+  n.field = field;
   n.flags = seen ? 0 : kFlagUnseen;
   n.first_seen = n.updated = t_;
   w_.PutName(key, n.id);
@@ -199,6 +206,10 @@ Result<NodeId> Application::ResolveJob(const std::string& ns, const std::string&
   nodes_.emplace(nid, std::move(n));
   dirty_nodes_.insert(nid);
   return nid;
+}
+
+Result<NodeId> Application::ResolveJob(const std::string& ns, const std::string& name, bool seen) {
+  return ResolveNode(JobNameKey(ns, name), NodeKind::kJob, ns, name, kNoNode, "", seen);
 }
 
 Result<NodeId> Application::ResolveRun(const std::string& run_id, NodeId job) {
@@ -226,53 +237,12 @@ Result<NodeId> Application::ResolveRun(const std::string& run_id, NodeId job) {
 
 Result<NodeId> Application::ResolveDataset(const std::string& ns, const std::string& name,
                                            bool seen) {
-  std::string key = DatasetNameKey(ns, name);
-  TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
-  if (id) {
-    TRIB_ASSIGN_OR_RETURN(NodeRecord * n, Node(*id));
-    if (seen && n->unseen()) {
-      n->flags &= ~kFlagUnseen;
-      Touch(n);
-    }
-    return *id;
-  }
-  NodeRecord n;
-  n.id = w_.AllocateId();
-  n.kind = NodeKind::kDataset;
-  n.ns = ns;
-  n.name = name;
-  n.flags = seen ? 0 : kFlagUnseen;
-  n.first_seen = n.updated = t_;
-  w_.PutName(key, n.id);
-  NodeId nid = n.id;
-  nodes_.emplace(nid, std::move(n));
-  dirty_nodes_.insert(nid);
-  return nid;
+  return ResolveNode(DatasetNameKey(ns, name), NodeKind::kDataset, ns, name, kNoNode, "", seen);
 }
 
 Result<NodeId> Application::ResolveField(NodeId dataset, const std::string& path, bool seen) {
-  std::string key = FieldNameKey(dataset, path);
-  TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
-  if (id) {
-    TRIB_ASSIGN_OR_RETURN(NodeRecord * n, Node(*id));
-    if (seen && n->unseen()) {
-      n->flags &= ~kFlagUnseen;
-      Touch(n);
-    }
-    return *id;
-  }
-  NodeRecord n;
-  n.id = w_.AllocateId();
-  n.kind = NodeKind::kField;
-  n.dataset = dataset;
-  n.field = path;
-  n.flags = seen ? 0 : kFlagUnseen;
-  n.first_seen = n.updated = t_;
-  w_.PutName(key, n.id);
-  NodeId nid = n.id;
-  nodes_.emplace(nid, std::move(n));
-  dirty_nodes_.insert(nid);
-  return nid;
+  // A field's namespace and name are its dataset's: they are not stored with it.
+  return ResolveNode(FieldNameKey(dataset, path), NodeKind::kField, "", "", dataset, path, seen);
 }
 
 Status Application::ApplyRename(const DatasetRef& ref) {

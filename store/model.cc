@@ -110,6 +110,21 @@ const char* NodeKindName(NodeKind kind) {
   return "unknown";
 }
 
+std::string MarquezNodeId(NodeKind kind, const std::string& ns, const std::string& name,
+                          const std::string& field) {
+  switch (kind) {
+    case NodeKind::kDataset:
+      return "dataset:" + ns + ":" + name;
+    case NodeKind::kJob:
+      return "job:" + ns + ":" + name;
+    case NodeKind::kField:
+      return "datasetField:" + ns + ":" + name + ":" + field;
+    case NodeKind::kRun:
+      return "run:" + name;
+  }
+  return {};
+}
+
 const char* EdgeKindName(EdgeKind kind) {
   switch (kind) {
     case EdgeKind::kRead:

@@ -40,7 +40,12 @@ enum class RunState : uint8_t {
   kAborted = 4,
 };
 
-const char* NodeKindName(NodeKind kind);   // "dataset", "job", "run", "field"
+const char* NodeKindName(NodeKind kind);  // "dataset", "job", "run", "field"
+
+// The node id the API speaks, in Marquez's form: "dataset:<ns>:<name>", "job:<ns>:<name>",
+// "datasetField:<ns>:<name>:<field>" (a run: "run:<runId>", passed as `name`).
+std::string MarquezNodeId(NodeKind kind, const std::string& ns, const std::string& name,
+                          const std::string& field = {});
 const char* EdgeKindName(EdgeKind kind);   // "read", "write", "column"
 const char* RunStateName(RunState state);  // "NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED"
 
@@ -80,11 +85,11 @@ struct NodeRecord {
   // Derived from the ownership and tags facets, for queries that group by owner and domain.
   std::vector<std::string> owners;  // owner names ("team:orders", "user:alice")
   std::vector<TagRecord> tags;
-  NodeId parent_job = kNoNode;       // job: from the parent run facet
-  NodeId latest_run = kNoNode;       // job: latest run by event time
-  NodeId lineage_run = kNoNode;      // job: the completed run its lineage comes from
-  Micros lineage_time = 0;           // job: event time of that completion (0: none).
-                                     // dataset: time of its latest static (DatasetEvent) lineage
+  NodeId parent_job = kNoNode;   // job: from the parent run facet
+  NodeId latest_run = kNoNode;   // job: latest run by event time
+  NodeId lineage_run = kNoNode;  // job: the completed run its lineage comes from
+  Micros lineage_time = 0;       // job: event time of that completion (0: none).
+                                 // dataset: time of its latest static (DatasetEvent) lineage
 
   bool unseen() const { return flags & kFlagUnseen; }
 };

@@ -9,6 +9,7 @@
 
 #include "analysis/closure.h"
 #include "common/coding.h"
+#include "common/text.h"
 #include "viz/diagram.h"
 
 namespace tributary {
@@ -18,9 +19,9 @@ std::string Id(const GraphReader& g, NodeId id) {
   const GraphNode& n = g.node(id);
   if (n.kind == NodeKind::kField) {
     const GraphNode& d = g.node(n.dataset);
-    return "datasetField:" + d.ns + ":" + d.name + ":" + n.field;
+    return MarquezNodeId(NodeKind::kField, d.ns, d.name, n.field);
   }
-  return std::string(n.kind == NodeKind::kJob ? "job:" : "dataset:") + n.ns + ":" + n.name;
+  return MarquezNodeId(n.kind, n.ns, n.name);
 }
 
 std::string Time(Micros t) { return t == 0 || t == kForever ? "" : FormatTime(t); }
@@ -296,32 +297,6 @@ Result<AuditReport> BuildAuditReport(const GraphStore& store, const LineageGraph
 
 namespace {
 
-std::string Html(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string CsvField(std::string_view s) {
   bool quote = s.find_first_of(",\"\r\n") != std::string_view::npos;
   if (!quote) return std::string(s);
@@ -338,7 +313,7 @@ std::string CsvField(std::string_view s) {
 Result<std::string> ReportHtml(const AuditReport& r) {
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" +
-       Html(r.title) +
+       HtmlEscape(r.title) +
        "</title>\n<style>\n"
        "body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:12px;color:#1f2933;margin:24px}\n"
        "h1{font-size:20px;margin:0 0 12px}h2{font-size:15px;margin:24px 0 6px;"
@@ -351,30 +326,30 @@ Result<std::string> ReportHtml(const AuditReport& r) {
        ".diagram svg{max-width:100%;height:auto}\n.count{color:#52606d;font-weight:normal}\n"
        "@media print{body{margin:0}.diagram{overflow:visible}h2{page-break-after:avoid}"
        "tr{page-break-inside:avoid}}\n</style></head><body>\n";
-  h += "<h1>" + Html(r.title) + "</h1>\n<table class=\"evidence\">\n";
+  h += "<h1>" + HtmlEscape(r.title) + "</h1>\n<table class=\"evidence\">\n";
   for (const auto& [k, v] : r.evidence)
-    h += "<tr><td>" + Html(k) + "</td><td>" + Html(v) + "</td></tr>\n";
+    h += "<tr><td>" + HtmlEscape(k) + "</td><td>" + HtmlEscape(v) + "</td></tr>\n";
   h += "</table>\n";
   for (const auto& d : r.diagrams) {
     TRIB_ASSIGN_OR_RETURN(std::string svg, RenderDiagram(d, DiagramFormat::kSvg));
     // Embedded inline: without the XML prolog and doctype.
     size_t at = svg.find("<svg");
-    h += "<h2>" + Html(d.title) + "</h2>\n<div class=\"diagram\">" +
+    h += "<h2>" + HtmlEscape(d.title) + "</h2>\n<div class=\"diagram\">" +
          (at == std::string::npos ? svg : svg.substr(at)) + "</div>\n";
   }
   for (const auto& t : r.tables) {
-    h += "<h2 id=\"" + Html(t.name) + "\">" + Html(t.title) + " <span class=\"count\">(" +
-         std::to_string(t.rows.size()) + " rows)</span></h2>\n";
+    h += "<h2 id=\"" + HtmlEscape(t.name) + "\">" + HtmlEscape(t.title) +
+         " <span class=\"count\">(" + std::to_string(t.rows.size()) + " rows)</span></h2>\n";
     if (t.rows.empty()) {
       h += "<p>None.</p>\n";
       continue;
     }
     h += "<table><tr>";
-    for (const auto& c : t.columns) h += "<th>" + Html(c) + "</th>";
+    for (const auto& c : t.columns) h += "<th>" + HtmlEscape(c) + "</th>";
     h += "</tr>\n";
     for (const auto& row : t.rows) {
       h += "<tr>";
-      for (const auto& cell : row) h += "<td>" + Html(cell) + "</td>";
+      for (const auto& cell : row) h += "<td>" + HtmlEscape(cell) + "</td>";
       h += "</tr>\n";
     }
     h += "</table>\n";

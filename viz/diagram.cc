@@ -16,6 +16,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "common/text.h"
+
 namespace tributary {
 
 Result<DiagramFormat> ParseDiagramFormat(const std::string& text) {
@@ -45,22 +47,6 @@ namespace {
 // ---------------------------------------------------------------------------------------
 // Building the diagram from a closure.
 
-// The Marquez-style node id, as the API writes it (api/node_ref.h, which viz cannot use).
-std::string MarquezId(NodeKind kind, const std::string& ns, const std::string& name,
-                      const std::string& field = {}) {
-  switch (kind) {
-    case NodeKind::kDataset:
-      return "dataset:" + ns + ":" + name;
-    case NodeKind::kJob:
-      return "job:" + ns + ":" + name;
-    case NodeKind::kField:
-      return "datasetField:" + ns + ":" + name + ":" + field;
-    case NodeKind::kRun:
-      return "run:" + name;
-  }
-  return {};
-}
-
 DiagramNode NodeOf(const GraphReader& graph, NodeId id, int distance) {
   const GraphNode& g = graph.node(id);
   DiagramNode n;
@@ -74,7 +60,7 @@ DiagramNode NodeOf(const GraphReader& graph, NodeId id, int distance) {
     n.ns = g.ns;
     n.name = g.name;
   }
-  n.key = MarquezId(n.kind, n.ns, n.name, n.field);
+  n.key = MarquezNodeId(n.kind, n.ns, n.name, n.field);
   n.cluster = n.ns;
   n.distance = distance;
   n.root = distance == 0;
@@ -212,33 +198,6 @@ std::string Shorten(std::string_view raw, size_t max_chars) {
   size_t head = (max_chars - 1) / 2;
   size_t tail = max_chars - 1 - head;
   return s.substr(0, starts[head]) + "\xE2\x80\xA6" + s.substr(starts[starts.size() - tail]);
-}
-
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 // Graphviz expands `\N`, `\G`, `\E`, `\T`, `\H` and `\L`, with `\\` standing for `\`, in the
@@ -406,7 +365,7 @@ View CollapseColumns(const View& in) {
       g.node = n;
       g.node.kind = NodeKind::kDataset;
       g.node.field.clear();
-      g.node.key = MarquezId(NodeKind::kDataset, n.ns, n.name);
+      g.node.key = MarquezNodeId(NodeKind::kDataset, n.ns, n.name);
       g.node.unseen = n.unseen && n.kind == NodeKind::kDataset;
       out.nodes.push_back(std::move(g));
     } else {
@@ -968,7 +927,7 @@ class DotBuilder {
 
     // Cell tooltips need an HREF in Graphviz; the node's tooltip names the dataset and its
     // columns in full instead.
-    std::string tooltip = Tooltip(MarquezId(NodeKind::kDataset, head.ns, head.name));
+    std::string tooltip = Tooltip(MarquezNodeId(NodeKind::kDataset, head.ns, head.name));
     for (size_t i = 0; i < rows.size() && i < kMaxTooltipLines; ++i) {
       tooltip += kTooltipNewline + Tooltip(v_.nodes[rows[i]].node.field);
     }
