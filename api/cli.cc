@@ -413,6 +413,8 @@ int WriteFile(const Args& a, std::ostream& out, std::ostream& err, std::set<std:
     // From the file's extension; SVG otherwise.
     size_t dot = path.rfind('.');
     std::string ext = dot == std::string::npos ? "" : path.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     p["format"] = formats.count(ext) ? ext : default_format;
   }
   auto service = OpenService(a, true);

@@ -21,13 +21,13 @@ ApiResponse Service::Render(const Params& p) {
     return ErrorResponse(Status::InvalidArgument(
         "highlight=impact draws what is downstream: 'direction' must be downstream", "direction"));
   }
-  auto query = ParseClosureQuery(*store_, p, "downstream");
-  if (!query.ok()) return ErrorResponse(query.status());
   DiagramOptions options;
   auto max_nodes = ParseInt(p, "max_nodes", static_cast<int>(options.max_dataset_nodes), 1, 100000);
   if (!max_nodes.ok()) return ErrorResponse(max_nodes.status());
   options.max_dataset_nodes = static_cast<size_t>(*max_nodes);
   options.max_column_nodes = std::min(options.max_column_nodes, options.max_dataset_nodes);
+  auto query = ParseClosureQuery(*store_, p, "downstream");
+  if (!query.ok()) return ErrorResponse(query.status());
 
   GraphReader g = graph_->Read();
   if (!g.node(query->root).present) {

@@ -204,10 +204,12 @@ Status DecodeNode(std::string_view in, NodeRecord* n) {
   }
   uint64_t nowners, ntags;
   if (!d.GetVarint64(&n->parent_job) || !d.GetVarint64(&n->latest_run) ||
-      !d.GetVarint64(&n->lineage_run) || !d.GetVarsint64(&n->lineage_time) ||
-      !d.GetVarint64(&nowners) || nowners > in.size()) {
+      !d.GetVarint64(&n->lineage_run) || !d.GetVarsint64(&n->lineage_time)) {
     return Corrupt("node record");
   }
+  // Owners and tags came later: a record that ends here has none.
+  if (d.done()) return Status::Ok();
+  if (!d.GetVarint64(&nowners) || nowners > in.size()) return Corrupt("node record");
   n->owners.resize(nowners);
   for (auto& o : n->owners) {
     if (!d.GetLengthPrefixed(&o)) return Corrupt("node record");

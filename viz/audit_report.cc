@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -97,7 +98,24 @@ Result<AuditReport> BuildAuditReport(const GraphStore& store, const LineageGraph
   report.subject = q.domain.empty() ? Id(g, q.dataset) : "domain " + q.domain;
   report.title = "Lineage audit report: " + report.subject;
   std::string params;
-  for (const auto& [k, v] : q.parameters) params += (params.empty() ? "" : "&") + k + "=" + v;
+  // As a query string, percent-encoded, so it splits back into the same parameters.
+  auto encode = [](const std::string& text) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : text) {
+      if (std::isalnum(c) || std::strchr("-._~:/", c)) {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    }
+    return out;
+  };
+  for (const auto& [k, v] : q.parameters) {
+    params += (params.empty() ? "" : "&") + encode(k) + "=" + encode(v);
+  }
   report.evidence = {
       {"Subject", report.subject},
       {"Query", params},
@@ -217,8 +235,12 @@ Result<AuditReport> BuildAuditReport(const GraphStore& store, const LineageGraph
       }
     }
   }
+  auto started = [](const std::vector<std::string>& row) {
+    Result<Micros> t = ParseTime(row[5]);
+    return t.ok() ? *t : Micros{0};
+  };
   std::stable_sort(runs.rows.begin(), runs.rows.end(),
-                   [](const auto& a, const auto& b) { return a[5] < b[5]; });
+                   [&](const auto& a, const auto& b) { return started(a) < started(b); });
   report.tables.push_back(std::move(runs));
 
   // PII: tagged columns in the product or upstream of it, and every column they reach.

@@ -4,7 +4,7 @@
 // A Diagram is a plain description of what to draw, in our own types; BuildDiagram makes one
 // from a closure, and RenderDiagram lays it out and renders it. Large diagrams stay readable:
 // above DiagramOptions' limits a column-level diagram collapses to dataset level, and a
-// dataset-level one to one node per cluster (domain or namespace); the legend says so.
+// dataset-level one to one node per cluster (a namespace); the legend says so.
 //
 // Thread safety: free functions. Graphviz keeps global state, so RenderDiagram serialises
 // its Graphviz work internally, on one Graphviz context kept for the life of the process.
@@ -32,7 +32,7 @@ struct DiagramNode {
   std::string ns;
   std::string name;
   std::string field;    // fields only
-  std::string cluster;  // domain, or namespace when no domain is known
+  std::string cluster;  // the namespace
   int distance = -1;    // from the root; -1: a neighbour outside the closure (greyed)
   bool root = false;
   bool unseen = false;

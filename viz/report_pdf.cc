@@ -132,6 +132,7 @@ class PdfWriter {
   }
 
   void Table(const ReportTable& t) {
+    Ensure(60);  // the title, the header and a row or two together
     Paragraph(t.title + "  (" + std::to_string(t.rows.size()) + " rows)", "DejaVu Sans Bold 11", 4);
     if (t.rows.empty()) {
       Paragraph("None.", "DejaVu Sans 8", 8);

@@ -171,6 +171,22 @@ TEST_F(GraphStoreTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
   EXPECT_EQ(again.status().code(), StatusCode::kUnavailable);
 }
 
+TEST(ModelTest, NodeRecordsWithoutOwnersAndTagsStillDecode) {
+  NodeRecord n;
+  n.id = 9;
+  n.name = "old";
+  std::string v = EncodeNode(n);
+  v.resize(v.size() - 2);  // no owner and no tag count: a record from before they existed
+  NodeRecord back;
+  ASSERT_TRUE(DecodeNode(v, &back).ok());
+  EXPECT_EQ(back.name, "old");
+  EXPECT_TRUE(back.owners.empty() && back.tags.empty());
+  n.owners = {"team:x"};
+  n.tags = {{"pii", "email", "email"}};
+  ASSERT_TRUE(DecodeNode(EncodeNode(n), &back).ok());
+  EXPECT_EQ(back.tags, n.tags);
+}
+
 TEST(ModelTest, RecordsRoundTrip) {
   RunRecord r;
   r.id = 3;
