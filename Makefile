@@ -12,7 +12,7 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config git \
 	libgraphviz-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev \
 	libbrotli-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
 
-.PHONY: all deps build run test test-sanitize clean format
+.PHONY: all deps build run test test-sanitize bench clean format
 
 all: build
 
@@ -40,11 +40,15 @@ run: build
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# The benchmark suite at 10^5 and 10^6 column edges (docs/benchmarks.md); a few minutes.
+bench: build
+	$(BUILD_DIR)/lineage_bench --benchmark_counters_tabular=true
+
 # Every test under AddressSanitizer and UndefinedBehaviorSanitizer, in its own build tree.
 test-sanitize: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRIB_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ctest --output-on-failure -j $(JOBS)
+	cd build-asan && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ctest --output-on-failure -j $(JOBS)
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan

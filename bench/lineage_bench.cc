@@ -1,0 +1,292 @@
+// Tributary's in-process benchmarks (Google Benchmark): ingest and closure on generated
+// meshes, each next to its ceiling. docs/benchmarks.md has the figures and the commands.
+//
+//   build/lineage_bench [--benchmark_filter=...]    (sizes: TRIB_BENCH_EDGES, default 1e5,1e6)
+#include <benchmark/benchmark.h>
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "analysis/closure.h"
+#include "analysis/lineage_graph.h"
+#include "bench/mesh_generator.h"
+#include "ingest/event_applier.h"
+#include "ingest/event_parser.h"
+#include "ingest/ingest_pipeline.h"
+#include "store/graph_store.h"
+
+namespace tributary {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Datasets for about `edges` column edges with the generator's defaults.
+uint64_t DatasetsFor(uint64_t edges) { return std::max<uint64_t>(40, edges * 4 / (3 * 58)); }
+
+std::vector<std::string> Events(uint64_t datasets, int runs = 1) {
+  MeshOptions o;
+  o.datasets = datasets;
+  o.runs = runs;
+  std::vector<std::string> out;
+  MeshGenerator(o).Generate([&](const std::string& e) { out.push_back(e); });
+  return out;
+}
+
+// A loaded mesh: store, graph, and roots to query from.
+struct Mesh {
+  std::string dir;
+  std::unique_ptr<GraphStore> store;
+  std::unique_ptr<LineageGraph> graph;
+  std::vector<NodeId> sources;  // fields of the first layer
+  std::vector<NodeId> sinks;    // fields of the last layer
+  uint64_t column_edges = 0;
+};
+
+Mesh& LoadMesh(uint64_t edges) {
+  static std::map<uint64_t, std::unique_ptr<Mesh>> meshes;
+  auto& slot = meshes[edges];
+  if (slot) return *slot;
+  slot = std::make_unique<Mesh>();
+  Mesh& m = *slot;
+  m.dir = (fs::temp_directory_path() / ("trib_bench_" + std::to_string(edges))).string();
+  fs::remove_all(m.dir);
+  StoreOptions so;
+  so.path = m.dir;
+  so.sync = false;  // setup only
+  m.store = std::move(GraphStore::Open(so)).value();
+  {
+    IngestPipeline pipeline(*m.store, nullptr, 1024);
+    EventParser parser;
+    std::vector<IngestItem> items;
+    uint64_t datasets = DatasetsFor(edges);
+    for (auto& e : Events(datasets)) {
+      std::string canonical;
+      auto ev = parser.Parse(e, &canonical);
+      items.push_back({std::move(ev).value(), std::move(e), std::move(canonical)});
+      if (items.size() == 1024) {
+        pipeline.SubmitAll(std::move(items));
+        items.clear();
+      }
+    }
+    pipeline.SubmitAll(std::move(items));
+  }
+  m.graph = std::move(LineageGraph::Load(*m.store)).value();
+  GraphReader g = m.graph->Read();
+  m.column_edges = g.counts().current_column_edges;
+  uint64_t per_layer = DatasetsFor(edges) / 4;
+  for (NodeId id = 1; id < g.node_capacity(); ++id) {
+    const GraphNode& n = g.node(id);
+    if (!n.present || n.kind != NodeKind::kField) continue;
+    const std::string& name = g.node(n.dataset).name;
+    uint64_t index = std::stoull(name.substr(name.rfind('d') + 1));
+    if (index < per_layer) m.sources.push_back(id);
+    if (index >= 3 * per_layer) m.sinks.push_back(id);
+  }
+  return m;
+}
+
+uint64_t EdgesArg(const benchmark::State& state) { return static_cast<uint64_t>(state.range(0)); }
+
+void Percentiles(benchmark::State& state, std::vector<double>& ms, double nodes) {
+  std::sort(ms.begin(), ms.end());
+  if (ms.empty()) return;
+  state.counters["p50_ms"] = ms[ms.size() / 2];
+  state.counters["p99_ms"] = ms[std::min(ms.size() - 1, ms.size() * 99 / 100)];
+  state.counters["nodes_avg"] = nodes / ms.size();
+}
+
+void ClosureBench(benchmark::State& state, bool downstream) {
+  Mesh& m = LoadMesh(EdgesArg(state));
+  const auto& roots = downstream ? m.sources : m.sinks;
+  std::mt19937_64 rng(42);
+  std::vector<double> ms;
+  double nodes = 0;
+  GraphReader g = m.graph->Read();
+  for (auto _ : state) {
+    ClosureQuery q;
+    q.root = roots[rng() % roots.size()];
+    q.level = Level::kColumn;
+    q.direction = downstream ? Direction::kDownstream : Direction::kUpstream;
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = ComputeClosure(g, q);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    nodes += r->nodes.size();
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["column_edges"] = static_cast<double>(m.column_edges);
+  Percentiles(state, ms, nodes);
+}
+
+void BM_ClosureDownstream(benchmark::State& state) { ClosureBench(state, true); }
+void BM_ClosureUpstream(benchmark::State& state) { ClosureBench(state, false); }
+
+// The ceiling: a bare breadth-first search over a plain CSR of the same current column
+// edges, from the same roots, with the same visited-stamp trick.
+void BM_CsrBfsCeiling(benchmark::State& state) {
+  Mesh& m = LoadMesh(EdgesArg(state));
+  GraphReader g = m.graph->Read();
+  size_t n = g.node_capacity();
+  std::vector<uint32_t> offsets(n + 1, 0), targets;
+  std::vector<uint32_t> adjacent;
+  for (NodeId v = 0; v < n; ++v) {
+    adjacent.clear();
+    g.AppendEdges(v, /*outgoing=*/true, &adjacent);
+    for (uint32_t ei : adjacent) {
+      const GraphEdge& e = g.edge(ei);
+      if (e.kind == EdgeKind::kDerive && e.current()) targets.push_back(static_cast<uint32_t>(e.to));
+    }
+    offsets[v + 1] = static_cast<uint32_t>(targets.size());
+  }
+  std::vector<uint32_t> mark(n, 0), queue;
+  uint32_t epoch = 0;
+  std::mt19937_64 rng(42);
+  std::vector<double> ms;
+  double nodes = 0;
+  for (auto _ : state) {
+    NodeId root = m.sources[rng() % m.sources.size()];
+    auto t0 = std::chrono::steady_clock::now();
+    ++epoch;
+    queue.clear();
+    queue.push_back(static_cast<uint32_t>(root));
+    mark[root] = epoch;
+    for (size_t i = 0; i < queue.size(); ++i) {
+      uint32_t v = queue[i];
+      for (uint32_t k = offsets[v]; k < offsets[v + 1]; ++k) {
+        uint32_t w = targets[k];
+        if (mark[w] != epoch) {
+          mark[w] = epoch;
+          queue.push_back(w);
+        }
+      }
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    nodes += queue.size();
+    benchmark::DoNotOptimize(queue.data());
+  }
+  Percentiles(state, ms, nodes);
+}
+
+// Ingest of generator events through the parser, the applier and fsynced group commits.
+void BM_Ingest(benchmark::State& state) {
+  std::vector<std::string> events = Events(400, 2);
+  size_t bytes = 0;
+  for (const auto& e : events) bytes += e.size();
+  EventParser parser;
+  int round = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::string dir = (fs::temp_directory_path() / ("trib_bench_ingest_" + std::to_string(round++))).string();
+    fs::remove_all(dir);
+    StoreOptions so;
+    so.path = dir;
+    so.sync = true;
+    auto store = std::move(GraphStore::Open(so)).value();
+    state.ResumeTiming();
+    {
+      IngestPipeline pipeline(*store, nullptr, 512);
+      std::vector<IngestItem> items;
+      for (const auto& e : events) {
+        std::string canonical;
+        auto ev = parser.Parse(e, &canonical);
+        items.push_back({std::move(ev).value(), e, std::move(canonical)});
+      }
+      pipeline.SubmitAll(std::move(items));
+    }
+    state.PauseTiming();
+    store.reset();
+    fs::remove_all(dir);
+    state.ResumeTiming();
+  }
+  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events.size()),
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+}
+
+// Ceiling 1: parsing the same events with nlohmann alone, on one core.
+void BM_ParseCeiling(benchmark::State& state) {
+  std::vector<std::string> events = Events(400, 2);
+  size_t bytes = 0;
+  for (const auto& e : events) bytes += e.size();
+  for (auto _ : state) {
+    for (const auto& e : events) benchmark::DoNotOptimize(nlohmann::json::parse(e));
+  }
+  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events.size()),
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+}
+
+// Ceiling 2: the same bytes written to RocksDB in fsynced WriteBatches of 512 events.
+void BM_RocksWriteCeiling(benchmark::State& state) {
+  std::vector<std::string> events = Events(400, 2);
+  size_t bytes = 0;
+  for (const auto& e : events) bytes += e.size();
+  int round = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::string dir = (fs::temp_directory_path() / ("trib_bench_rocks_" + std::to_string(round++))).string();
+    fs::remove_all(dir);
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* raw = nullptr;
+    rocksdb::DB::Open(o, dir, &raw);
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    state.ResumeTiming();
+    rocksdb::WriteBatch batch;
+    for (size_t i = 0; i < events.size(); ++i) {
+      batch.Put(std::to_string(i), events[i]);
+      if (batch.Count() == 512 || i + 1 == events.size()) {
+        db->Write(wo, &batch);
+        batch.Clear();
+      }
+    }
+    state.PauseTiming();
+    db.reset();
+    fs::remove_all(dir);
+    state.ResumeTiming();
+  }
+  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events.size()),
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+}
+
+std::vector<int64_t> Sizes() {
+  const char* env = std::getenv("TRIB_BENCH_EDGES");
+  std::vector<int64_t> sizes;
+  std::string s = env ? env : "100000,1000000";
+  for (size_t pos = 0; pos < s.size();) {
+    size_t comma = s.find(',', pos);
+    sizes.push_back(static_cast<int64_t>(std::stod(s.substr(pos, comma - pos))));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return sizes;
+}
+
+}  // namespace
+}  // namespace tributary
+
+int main(int argc, char** argv) {
+  using namespace tributary;
+  for (int64_t size : Sizes()) {
+    benchmark::RegisterBenchmark("BM_ClosureDownstream", BM_ClosureDownstream)->Arg(size)->Iterations(2000)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("BM_ClosureUpstream", BM_ClosureUpstream)->Arg(size)->Iterations(2000)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("BM_CsrBfsCeiling", BM_CsrBfsCeiling)->Arg(size)->Iterations(2000)->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::RegisterBenchmark("BM_Ingest", BM_Ingest)->Iterations(3)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_ParseCeiling", BM_ParseCeiling)->Iterations(3)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_RocksWriteCeiling", BM_RocksWriteCeiling)->Iterations(3)->Unit(benchmark::kMillisecond);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
