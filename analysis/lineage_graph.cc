@@ -249,6 +249,15 @@ NodeId GraphReader::LastReportingRun(const GraphEdge& e, std::optional<Micros> a
   return e.last_run;
 }
 
+std::string GraphNodeId(const GraphReader& g, NodeId id) {
+  const GraphNode& n = g.node(id);
+  if (n.kind == NodeKind::kField) {
+    const GraphNode& d = g.node(n.dataset);
+    return MarquezNodeId(NodeKind::kField, d.ns, d.name, n.field);
+  }
+  return MarquezNodeId(n.kind, n.ns, n.name);
+}
+
 GraphCounts GraphReader::counts() const {
   GraphCounts c;
   for (const auto& n : g_.impl_->nodes) {

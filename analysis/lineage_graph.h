@@ -112,6 +112,10 @@ class GraphReader {
   std::shared_lock<std::shared_mutex> lock_;
 };
 
+// The Marquez-style id of a node of the graph (store/model.h MarquezNodeId); a field's
+// namespace and name are its dataset's.
+std::string GraphNodeId(const GraphReader& graph, NodeId id);
+
 class LineageGraph {
  public:
   // Loads every node and edge from `store`.

@@ -54,14 +54,7 @@ json TagsJson(const std::vector<FacetRecord>& facets) {
 
 }  // namespace
 
-std::string NodeIdOf(const GraphReader& g, NodeId id) {
-  const GraphNode& n = g.node(id);
-  if (n.kind == NodeKind::kField) {
-    const GraphNode& d = g.node(n.dataset);
-    return MarquezNodeId(NodeKind::kField, d.ns, d.name, n.field);
-  }
-  return MarquezNodeId(n.kind, n.ns, n.name);
-}
+std::string NodeIdOf(const GraphReader& g, NodeId id) { return GraphNodeId(g, id); }
 
 json NodeJson(const GraphReader& g, NodeId id) {
   const GraphNode& n = g.node(id);

@@ -16,14 +16,7 @@
 namespace tributary {
 namespace {
 
-std::string Id(const GraphReader& g, NodeId id) {
-  const GraphNode& n = g.node(id);
-  if (n.kind == NodeKind::kField) {
-    const GraphNode& d = g.node(n.dataset);
-    return MarquezNodeId(NodeKind::kField, d.ns, d.name, n.field);
-  }
-  return MarquezNodeId(n.kind, n.ns, n.name);
-}
+std::string Id(const GraphReader& g, NodeId id) { return GraphNodeId(g, id); }
 
 std::string Time(Micros t) { return t == 0 || t == kForever ? "" : FormatTime(t); }
 
@@ -99,22 +92,8 @@ Result<AuditReport> BuildAuditReport(const GraphStore& store, const LineageGraph
   report.title = "Lineage audit report: " + report.subject;
   std::string params;
   // As a query string, percent-encoded, so it splits back into the same parameters.
-  auto encode = [](const std::string& text) {
-    static const char* kHex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-      if (std::isalnum(c) || std::strchr("-._~:/", c)) {
-        out += static_cast<char>(c);
-      } else {
-        out += '%';
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      }
-    }
-    return out;
-  };
   for (const auto& [k, v] : q.parameters) {
-    params += (params.empty() ? "" : "&") + encode(k) + "=" + encode(v);
+    params += (params.empty() ? "" : "&") + PercentEncode(k) + "=" + PercentEncode(v);
   }
   report.evidence = {
       {"Subject", report.subject},

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/coding.h"
+#include "common/text.h"
 #include "tests/test_util.h"
 
 namespace tributary {
@@ -26,21 +27,7 @@ std::string ReadFile(const fs::path& p) {
   return ss.str();
 }
 
-// Percent-encodes everything but unreserved characters.
-std::string Encode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string Encode(const std::string& s) { return PercentEncode(s); }
 
 // Every event of ../shared/openlineage/examples, one string each.
 std::vector<std::string> ExampleEvents() {
