@@ -318,6 +318,8 @@ def main():
                 sys.exit("tributary serve did not become healthy in 300 s")
             time.sleep(0.1)
         log("serve: healthy on port %d after %.1f s" % (port, time.perf_counter() - t0))
+        # cpp-httplib closes a keep-alive connection idle for 5 s: a fresh one is opened for
+        # the stats call and again right before the timed closures.
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 
         def http_get(path):
@@ -436,6 +438,9 @@ def main():
         times = {m: [] for m, _ in methods}
         answers = {m: [] for m, _ in methods}
         for m, fn in methods:
+            if fn is run_http:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
             for root in roots[:args.warmup]:
                 fn(root)
             t_all = time.perf_counter()
