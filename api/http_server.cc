@@ -184,6 +184,7 @@ Result<int> HttpServer::Start() {
   s.server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.server.set_tcp_nodelay(true);
   s.server.set_keep_alive_max_count(static_cast<size_t>(std::max(1, s.options.keep_alive_max)));
+  s.server.set_keep_alive_timeout(std::max(1, s.options.keep_alive_timeout_seconds));
   s.server.set_payload_max_length(s.service.options().max_body_bytes);
   s.Routes();
   int port = s.options.port;

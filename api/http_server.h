@@ -26,6 +26,8 @@ struct ServerOptions {
   int threads = 32;
   // Requests served on one keep-alive connection before it is closed.
   int keep_alive_max = 10000;
+  // Seconds an idle keep-alive connection stays open (cpp-httplib's default is 5).
+  int keep_alive_timeout_seconds = 60;
 };
 
 class HttpServer {

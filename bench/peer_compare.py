@@ -261,6 +261,7 @@ def machine_info():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--datasets", type=int, default=2000)
+    ap.add_argument("--layers", type=int, default=4, help="mesh_gen --layers: lineage depth")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--seed", type=int, default=42, help="seed for picking the roots")
     ap.add_argument("--warmup", type=int, default=20, help="untimed queries per method first")
@@ -285,7 +286,8 @@ def main():
         store = os.path.join(tmp, "store")
         t0 = time.perf_counter()
         with open(mesh, "wb") as f:
-            subprocess.run([mesh_gen, "--datasets", str(args.datasets)], stdout=f, check=True)
+            subprocess.run([mesh_gen, "--datasets", str(args.datasets), "--layers",
+                            str(args.layers)], stdout=f, check=True)
         log("mesh: %s (%.1f MB) in %.1f s" % (mesh, os.path.getsize(mesh) / 1e6,
                                              time.perf_counter() - t0))
         t0 = time.perf_counter()
@@ -377,8 +379,8 @@ def main():
             (pg_version, n_pg, time.perf_counter() - t0))
         assert n_pg == len(edges)
 
-        # 4. roots: columns of first-layer datasets (warehouse.public.d<i>, i < N/4)
-        per_layer = max(1, args.datasets // 4)
+        # 4. roots: columns of first-layer datasets (warehouse.public.d<i>, i < N/layers)
+        per_layer = max(1, args.datasets // args.layers)
         first = set()
         for s, _ in edges:
             nm = s[1]
@@ -422,6 +424,8 @@ def main():
         def run_http(root):
             q = urllib.parse.urlencode({"nodeId": node_id(root), "level": "column",
                                         "depth": DEPTH})
+            if conn.sock is None:
+                conn.connect()  # outside the timing: a server may close idle connections
             t = time.perf_counter()
             conn.request("GET", "/api/v1/closure?" + q)
             r = conn.getresponse()
