@@ -56,23 +56,98 @@ json TagsJson(const std::vector<FacetRecord>& facets) {
 
 std::string NodeIdOf(const GraphReader& g, NodeId id) { return GraphNodeId(g, id); }
 
-json NodeJson(const GraphReader& g, NodeId id) {
-  const GraphNode& n = g.node(id);
-  json j;
-  j["id"] = NodeIdOf(g, id);
-  j["kind"] = NodeKindName(n.kind);
-  if (n.kind == NodeKind::kField) {
-    const GraphNode& d = g.node(n.dataset);
-    j["namespace"] = d.ns;
-    j["name"] = d.name;
-    j["field"] = n.field;
-  } else {
-    j["namespace"] = n.ns;
-    j["name"] = n.name;
+void AppendJsonString(std::string* out, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (u < 0x20) {
+      out->append("\\u00");
+      out->push_back(kHex[u >> 4]);
+      out->push_back(kHex[u & 15]);
+    } else {
+      out->push_back(c);
+    }
   }
-  if (n.flags & kFlagUnseen) j["unseen"] = true;
-  if (n.flags & kFlagDropped) j["dropped"] = true;
-  return j;
+  out->push_back('"');
+}
+
+void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int* distance,
+                    const char* direction) {
+  const GraphNode& n = g.node(id);
+  const GraphNode& owner = n.kind == NodeKind::kField ? g.node(n.dataset) : n;
+  out->append("{\"id\":");
+  AppendJsonString(out, NodeIdOf(g, id));
+  out->append(",\"kind\":\"");
+  out->append(NodeKindName(n.kind));
+  out->append("\",\"namespace\":");
+  AppendJsonString(out, owner.ns);
+  out->append(",\"name\":");
+  AppendJsonString(out, owner.name);
+  if (n.kind == NodeKind::kField) {
+    out->append(",\"field\":");
+    AppendJsonString(out, n.field);
+  }
+  if (n.flags & kFlagUnseen) out->append(",\"unseen\":true");
+  if (n.flags & kFlagDropped) out->append(",\"dropped\":true");
+  if (distance) out->append(",\"distance\":" + std::to_string(*distance));
+  if (direction) {
+    out->append(",\"direction\":\"");
+    out->append(direction);
+    out->push_back('"');
+  }
+  out->push_back('}');
+}
+
+void AppendEdgeJson(std::string* out, const GraphReader& g, const GraphEdge& e) {
+  out->append("{\"from\":");
+  AppendJsonString(out, NodeIdOf(g, e.from));
+  out->append(",\"to\":");
+  AppendJsonString(out, NodeIdOf(g, e.to));
+  out->append(",\"kind\":\"");
+  out->append(EdgeKindName(e.kind));
+  out->append("\",\"job\":");
+  if (e.job == kNoNode) {
+    out->append("null");
+  } else {
+    AppendJsonString(out, NodeIdOf(g, e.job));
+  }
+  out->append(",\"transformations\":[");
+  bool first = true;
+  for (const auto& t : g.transforms(e.transforms)) {
+    if (!first) out->push_back(',');
+    first = false;
+    out->append("{\"type\":");
+    AppendJsonString(out, t.type);
+    out->append(",\"subtype\":");
+    AppendJsonString(out, t.subtype);
+    out->append(t.masking ? ",\"masking\":true" : ",\"masking\":false");
+    if (!t.description.empty()) {
+      out->append(",\"description\":");
+      AppendJsonString(out, t.description);
+    }
+    out->push_back('}');
+  }
+  out->append("],\"firstSeen\":\"");
+  out->append(FormatTime(e.first_seen));
+  out->append("\",\"retired\":");
+  if (e.retired == kForever) {
+    out->append("null");
+  } else {
+    out->push_back('"');
+    out->append(FormatTime(e.retired));
+    out->push_back('"');
+  }
+  out->push_back('}');
+}
+
+json NodeJson(const GraphReader& g, NodeId id) {
+  std::string text;
+  AppendNodeJson(&text, g, id, nullptr, nullptr);
+  return json::parse(text);
 }
 
 json TransformsJson(const std::vector<Transform>& ts) {
@@ -86,15 +161,9 @@ json TransformsJson(const std::vector<Transform>& ts) {
 }
 
 json EdgeJson(const GraphReader& g, const GraphEdge& e) {
-  json j;
-  j["from"] = NodeIdOf(g, e.from);
-  j["to"] = NodeIdOf(g, e.to);
-  j["kind"] = EdgeKindName(e.kind);
-  j["job"] = e.job == kNoNode ? json(nullptr) : json(NodeIdOf(g, e.job));
-  j["transformations"] = TransformsJson(g.transforms(e.transforms));
-  j["firstSeen"] = FormatTime(e.first_seen);
-  j["retired"] = TimeOrNull(e.retired);
-  return j;
+  std::string text;
+  AppendEdgeJson(&text, g, e);
+  return json::parse(text);
 }
 
 json FacetsJson(const std::vector<FacetRecord>& facets) {

@@ -12,6 +12,13 @@ namespace tributary {
 
 // The Marquez-style id of a node of the graph ("dataset:<ns>:<name>", ...).
 std::string NodeIdOf(const GraphReader& graph, NodeId id);
+// The shapes below are written as text directly: a large closure's answer would cost more to
+// build as a JSON tree than to compute. The nlohmann forms parse that same text.
+void AppendJsonString(std::string* out, std::string_view s);
+// A node, with "distance" and "direction" when given (not null).
+void AppendNodeJson(std::string* out, const GraphReader& graph, NodeId id, const int* distance,
+                    const char* direction);
+void AppendEdgeJson(std::string* out, const GraphReader& graph, const GraphEdge& edge);
 // {"id", "kind", "namespace", "name", "field"?, "unseen"?} of a node in the graph.
 nlohmann::json NodeJson(const GraphReader& graph, NodeId id);
 // {"from", "to", "kind", "job", "transformations", "firstSeen", "retired"}.

@@ -196,23 +196,30 @@ ApiResponse Service::Closure(const Params& params) {
   }
   Result<ClosureResult> result = ComputeClosure(reader, q);
   if (!result.ok()) return ErrorResponse(result.status());
-  json out;
-  out["root"] = NodeJson(reader, q.root);
-  out["query"] = ClosureQueryJson(q);
-  json nodes = json::array();
-  for (const auto& n : result->nodes) {
-    json j = NodeJson(reader, n.id);
-    j["distance"] = n.distance;
-    if (q.direction == Direction::kBoth && n.distance > 0) {
-      j["direction"] = n.upstream ? "upstream" : "downstream";
-    }
-    nodes.push_back(std::move(j));
+  // Written as text: answers can hold millions of nodes and edges.
+  ApiResponse r;
+  std::string& out = r.body;
+  out.reserve(64 + result->nodes.size() * 160 + result->edges.size() * 320);
+  out.append("{\"root\":");
+  AppendNodeJson(&out, reader, q.root, nullptr, nullptr);
+  out.append(",\"query\":");
+  out.append(ClosureQueryJson(q).dump());
+  out.append(",\"nodes\":[");
+  for (size_t i = 0; i < result->nodes.size(); ++i) {
+    const ClosureNode& n = result->nodes[i];
+    if (i) out.push_back(',');
+    const char* direction = q.direction == Direction::kBoth && n.distance > 0
+                                ? (n.upstream ? "upstream" : "downstream")
+                                : nullptr;
+    AppendNodeJson(&out, reader, n.id, &n.distance, direction);
   }
-  json edges = json::array();
-  for (uint32_t ei : result->edges) edges.push_back(EdgeJson(reader, reader.edge(ei)));
-  out["nodes"] = std::move(nodes);
-  out["edges"] = std::move(edges);
-  return JsonResponse(200, out);
+  out.append("],\"edges\":[");
+  for (size_t i = 0; i < result->edges.size(); ++i) {
+    if (i) out.push_back(',');
+    AppendEdgeJson(&out, reader, reader.edge(result->edges[i]));
+  }
+  out.append("]}");
+  return r;
 }
 
 ApiResponse Service::GetDataset(const std::string& ns, const std::string& name) {
