@@ -259,6 +259,9 @@ def machine_info():
 # ---------------------------------------------------------------- main
 
 def main():
+    # A SIGTERM (e.g. from `timeout`) unwinds through the finally blocks, so the server and
+    # the cluster are stopped and the temp dirs removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--datasets", type=int, default=2000)
     ap.add_argument("--layers", type=int, default=4, help="mesh_gen --layers: lineage depth")
