@@ -119,7 +119,8 @@ void ClosureBench(benchmark::State& state, bool downstream) {
     q.direction = downstream ? Direction::kDownstream : Direction::kUpstream;
     auto t0 = std::chrono::steady_clock::now();
     auto r = ComputeClosure(g, q);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     nodes += r->nodes.size();
     benchmark::DoNotOptimize(r);
   }
@@ -143,7 +144,8 @@ void BM_CsrBfsCeiling(benchmark::State& state) {
     g.AppendEdges(v, /*outgoing=*/true, &adjacent);
     for (uint32_t ei : adjacent) {
       const GraphEdge& e = g.edge(ei);
-      if (e.kind == EdgeKind::kDerive && e.current()) targets.push_back(static_cast<uint32_t>(e.to));
+      if (e.kind == EdgeKind::kDerive && e.current())
+        targets.push_back(static_cast<uint32_t>(e.to));
     }
     offsets[v + 1] = static_cast<uint32_t>(targets.size());
   }
@@ -169,7 +171,8 @@ void BM_CsrBfsCeiling(benchmark::State& state) {
         }
       }
     }
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     nodes += queue.size();
     benchmark::DoNotOptimize(queue.data());
   }
@@ -185,7 +188,8 @@ void BM_Ingest(benchmark::State& state) {
   int round = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    std::string dir = (fs::temp_directory_path() / ("trib_bench_ingest_" + std::to_string(round++))).string();
+    std::string dir =
+        (fs::temp_directory_path() / ("trib_bench_ingest_" + std::to_string(round++))).string();
     fs::remove_all(dir);
     StoreOptions so;
     so.path = dir;
@@ -233,7 +237,8 @@ void BM_RocksWriteCeiling(benchmark::State& state) {
   int round = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    std::string dir = (fs::temp_directory_path() / ("trib_bench_rocks_" + std::to_string(round++))).string();
+    std::string dir =
+        (fs::temp_directory_path() / ("trib_bench_rocks_" + std::to_string(round++))).string();
     fs::remove_all(dir);
     rocksdb::Options o;
     o.create_if_missing = true;
@@ -280,14 +285,32 @@ std::vector<int64_t> Sizes() {
 int main(int argc, char** argv) {
   using namespace tributary;
   for (int64_t size : Sizes()) {
-    benchmark::RegisterBenchmark("BM_ClosureDownstream", BM_ClosureDownstream)->Arg(size)->Iterations(2000)->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark("BM_ClosureUpstream", BM_ClosureUpstream)->Arg(size)->Iterations(2000)->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark("BM_CsrBfsCeiling", BM_CsrBfsCeiling)->Arg(size)->Iterations(2000)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("BM_ClosureDownstream", BM_ClosureDownstream)
+        ->Arg(size)
+        ->Iterations(2000)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("BM_ClosureUpstream", BM_ClosureUpstream)
+        ->Arg(size)
+        ->Iterations(2000)
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("BM_CsrBfsCeiling", BM_CsrBfsCeiling)
+        ->Arg(size)
+        ->Iterations(2000)
+        ->Unit(benchmark::kMicrosecond);
   }
   // Ingest runs on the pipeline's writer thread too: rates use wall-clock time.
-  benchmark::RegisterBenchmark("BM_Ingest", BM_Ingest)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("BM_ParseCeiling", BM_ParseCeiling)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("BM_RocksWriteCeiling", BM_RocksWriteCeiling)->Iterations(3)->UseRealTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_Ingest", BM_Ingest)
+      ->Iterations(3)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_ParseCeiling", BM_ParseCeiling)
+      ->Iterations(3)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("BM_RocksWriteCeiling", BM_RocksWriteCeiling)
+      ->Iterations(3)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
