@@ -56,6 +56,8 @@ ApiResponse Service::Render(const Params& p) {
   }
   Diagram diagram = BuildDiagram(g, *query, *closure);
   diagram.highlight = impact;
+  Status clustered = AssignDomainClusters(&diagram, *store_, domains_);
+  if (!clustered.ok()) return ErrorResponse(clustered);
   auto rendered = RenderDiagram(diagram, *format, options);
   if (!rendered.ok()) return ErrorResponse(rendered.status());
   ApiResponse r;

@@ -42,6 +42,26 @@ const char* DiagramMimeType(DiagramFormat format) {
   return "application/octet-stream";
 }
 
+Status AssignDomainClusters(Diagram* diagram, const GraphStore& store, const DomainMap& domains) {
+  std::map<std::string, std::string> cache;  // name key -> domain
+  for (auto& n : diagram->nodes) {
+    std::string key =
+        n.kind == NodeKind::kJob ? JobNameKey(n.ns, n.name) : DatasetNameKey(n.ns, n.name);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      std::string domain = DomainMap::kUnassigned;
+      TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, store.FindName(key));
+      if (id) {
+        TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> rec, store.GetNode(*id));
+        if (rec) domain = domains.DomainOf(*rec);
+      }
+      it = cache.emplace(key, domain).first;
+    }
+    if (it->second != DomainMap::kUnassigned) n.cluster = it->second;
+  }
+  return Status::Ok();
+}
+
 namespace {
 
 // ---------------------------------------------------------------------------------------

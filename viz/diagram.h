@@ -4,7 +4,7 @@
 // A Diagram is a plain description of what to draw, in our own types; BuildDiagram makes one
 // from a closure, and RenderDiagram lays it out and renders it. Large diagrams stay readable:
 // above DiagramOptions' limits a column-level diagram collapses to dataset level, and a
-// dataset-level one to one node per cluster (a namespace); the legend says so.
+// dataset-level one to one node per cluster (a domain or a namespace); the legend says so.
 //
 // Thread safety: free functions. Graphviz keeps global state, so RenderDiagram serialises
 // its Graphviz work internally, on one Graphviz context kept for the life of the process.
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "analysis/closure.h"
+#include "analysis/domain_map.h"
 #include "analysis/lineage_graph.h"
 #include "common/status.h"
 
@@ -32,7 +33,7 @@ struct DiagramNode {
   std::string ns;
   std::string name;
   std::string field;    // fields only
-  std::string cluster;  // the namespace
+  std::string cluster;  // the namespace, or the domain (AssignDomainClusters)
   int distance = -1;    // from the root; -1: a neighbour outside the closure (greyed)
   bool root = false;
   bool unseen = false;
@@ -69,6 +70,10 @@ struct DiagramOptions {
 // for the title.
 Diagram BuildDiagram(const GraphReader& graph, const ClosureQuery& query,
                      const ClosureResult& closure);
+
+// Puts each node in its data-mesh domain's cluster (analysis/domain_map.h), looking its
+// dataset or job up in `store`; nodes of no known domain stay in their namespace's cluster.
+Status AssignDomainClusters(Diagram* diagram, const GraphStore& store, const DomainMap& domains);
 
 // Collapses as DiagramOptions say, lays out left to right and renders. DOT output is the
 // graph handed to the layout, before layout, with nodes and edges in the diagram's order, so

@@ -448,6 +448,8 @@ TEST_F(HttpServerTest, RenderDrawsTheClosureInEveryFormat) {
     if (c.format == "dot") {
       EXPECT_NE(r->body.find("digraph"), std::string::npos);
       EXPECT_NE(r->body.find("customer_360"), std::string::npos);
+      // Clusters are the mesh's domains (the samples tag every dataset with one).
+      EXPECT_NE(r->body.find(">marketing<"), std::string::npos) << r->body.substr(0, 3000);
     }
   }
   auto impact =
