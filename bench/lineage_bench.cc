@@ -31,10 +31,17 @@ namespace fs = std::filesystem;
 // Datasets for about `edges` column edges with the generator's defaults.
 uint64_t DatasetsFor(uint64_t edges) { return std::max<uint64_t>(40, edges * 4 / (3 * 58)); }
 
-std::vector<std::string> Events(uint64_t datasets, int runs = 1) {
+// Lineage depth of the closure meshes: TRIB_BENCH_LAYERS (default 4).
+int Layers() {
+  const char* env = std::getenv("TRIB_BENCH_LAYERS");
+  return env ? std::max(2, std::atoi(env)) : 4;
+}
+
+std::vector<std::string> Events(uint64_t datasets, int runs = 1, int layers = 4) {
   MeshOptions o;
   o.datasets = datasets;
   o.runs = runs;
+  o.layers = layers;
   std::vector<std::string> out;
   MeshGenerator(o).Generate([&](const std::string& e) { out.push_back(e); });
   return out;
@@ -69,7 +76,7 @@ Mesh& LoadMesh(uint64_t edges) {
     EventParser parser;
     std::vector<IngestItem> items;
     uint64_t datasets = DatasetsFor(edges);
-    for (auto& e : Events(datasets)) {
+    for (auto& e : Events(datasets, 1, Layers())) {
       std::string canonical;
       auto ev = parser.Parse(e, &canonical);
       items.push_back({std::move(ev).value(), std::move(e), std::move(canonical)});
@@ -83,14 +90,14 @@ Mesh& LoadMesh(uint64_t edges) {
   m.graph = std::move(LineageGraph::Load(*m.store)).value();
   GraphReader g = m.graph->Read();
   m.column_edges = g.counts().current_column_edges;
-  uint64_t per_layer = DatasetsFor(edges) / 4;
+  uint64_t per_layer = DatasetsFor(edges) / Layers();
   for (NodeId id = 1; id < g.node_capacity(); ++id) {
     const GraphNode& n = g.node(id);
     if (!n.present || n.kind != NodeKind::kField) continue;
     const std::string& name = g.node(n.dataset).name;
     uint64_t index = std::stoull(name.substr(name.rfind('d') + 1));
     if (index < per_layer) m.sources.push_back(id);
-    if (index >= 3 * per_layer) m.sinks.push_back(id);
+    if (index >= static_cast<uint64_t>(Layers() - 1) * per_layer) m.sinks.push_back(id);
   }
   return m;
 }
@@ -133,30 +140,30 @@ void BM_ClosureUpstream(benchmark::State& state) { ClosureBench(state, false); }
 
 // The ceiling: a bare breadth-first search over a plain CSR of the same current column
 // edges, from the same roots, with the same visited-stamp trick.
-void BM_CsrBfsCeiling(benchmark::State& state) {
-  Mesh& m = LoadMesh(EdgesArg(state));
-  GraphReader g = m.graph->Read();
-  size_t n = g.node_capacity();
-  std::vector<uint32_t> offsets(n + 1, 0), targets;
-  std::vector<uint32_t> adjacent;
-  for (NodeId v = 0; v < n; ++v) {
-    adjacent.clear();
-    g.AppendEdges(v, /*outgoing=*/true, &adjacent);
-    for (uint32_t ei : adjacent) {
-      const GraphEdge& e = g.edge(ei);
-      if (e.kind == EdgeKind::kDerive && e.current())
-        targets.push_back(static_cast<uint32_t>(e.to));
-    }
-    offsets[v + 1] = static_cast<uint32_t>(targets.size());
-  }
-  std::vector<uint32_t> mark(n, 0), queue;
+// A plain CSR of the current column edges, and a bare breadth-first search over it with the
+// same visited-stamp trick as the closure.
+struct PlainCsr {
+  std::vector<uint32_t> offsets, targets, mark, queue;
   uint32_t epoch = 0;
-  std::mt19937_64 rng(42);
-  std::vector<double> ms;
-  double nodes = 0;
-  for (auto _ : state) {
-    NodeId root = m.sources[rng() % m.sources.size()];
-    auto t0 = std::chrono::steady_clock::now();
+
+  explicit PlainCsr(const GraphReader& g) {
+    size_t n = g.node_capacity();
+    offsets.assign(n + 1, 0);
+    mark.assign(n, 0);
+    std::vector<uint32_t> adjacent;
+    for (NodeId v = 0; v < n; ++v) {
+      adjacent.clear();
+      g.AppendEdges(v, /*outgoing=*/true, &adjacent);
+      for (uint32_t ei : adjacent) {
+        const GraphEdge& e = g.edge(ei);
+        if (e.kind == EdgeKind::kDerive && e.current())
+          targets.push_back(static_cast<uint32_t>(e.to));
+      }
+      offsets[v + 1] = static_cast<uint32_t>(targets.size());
+    }
+  }
+
+  size_t Bfs(NodeId root) {
     ++epoch;
     queue.clear();
     queue.push_back(static_cast<uint32_t>(root));
@@ -171,12 +178,64 @@ void BM_CsrBfsCeiling(benchmark::State& state) {
         }
       }
     }
+    return queue.size();
+  }
+};
+
+void BM_CsrBfsCeiling(benchmark::State& state) {
+  Mesh& m = LoadMesh(EdgesArg(state));
+  PlainCsr csr(m.graph->Read());
+  std::mt19937_64 rng(42);
+  std::vector<double> ms;
+  double nodes = 0;
+  for (auto _ : state) {
+    NodeId root = m.sources[rng() % m.sources.size()];
+    auto t0 = std::chrono::steady_clock::now();
+    size_t reached = csr.Bfs(root);
     ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    nodes += queue.size();
-    benchmark::DoNotOptimize(queue.data());
+    nodes += reached;
+    benchmark::DoNotOptimize(csr.queue.data());
   }
   Percentiles(state, ms, nodes);
+}
+
+// The worst case among sampled roots: the largest downstream column closure, and the bare
+// CSR search from the same root beside it (the "full traversal" comparison).
+void BM_LargestClosure(benchmark::State& state) {
+  Mesh& m = LoadMesh(EdgesArg(state));
+  GraphReader g = m.graph->Read();
+  std::mt19937_64 rng(7);
+  ClosureQuery q;
+  q.level = Level::kColumn;
+  size_t worst_size = 0;
+  NodeId worst = m.sources.front();
+  for (int i = 0; i < 50; ++i) {
+    q.root = m.sources[rng() % m.sources.size()];
+    size_t n = ComputeClosure(g, q)->nodes.size();
+    if (n > worst_size) {
+      worst_size = n;
+      worst = q.root;
+    }
+  }
+  q.root = worst;
+  size_t edges = 0;
+  for (auto _ : state) {
+    auto r = ComputeClosure(g, q);
+    edges = r->edges.size();
+    benchmark::DoNotOptimize(r);
+  }
+  PlainCsr csr(g);
+  auto t0 = std::chrono::steady_clock::now();
+  constexpr int kRuns = 20;
+  for (int i = 0; i < kRuns; ++i) benchmark::DoNotOptimize(csr.Bfs(worst));
+  double csr_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+      kRuns;
+  state.counters["nodes"] = static_cast<double>(worst_size);
+  state.counters["edges"] = static_cast<double>(edges);
+  state.counters["csr_bfs_ms"] = csr_ms;
+  state.counters["column_edges"] = static_cast<double>(m.column_edges);
 }
 
 // Ingest of generator events through the parser, the applier and fsynced group commits.
@@ -297,6 +356,10 @@ int main(int argc, char** argv) {
         ->Arg(size)
         ->Iterations(2000)
         ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("BM_LargestClosure", BM_LargestClosure)
+        ->Arg(size)
+        ->Iterations(20)
+        ->Unit(benchmark::kMillisecond);
   }
   // Ingest runs on the pipeline's writer thread too: rates use wall-clock time.
   benchmark::RegisterBenchmark("BM_Ingest", BM_Ingest)
