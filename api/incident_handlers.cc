@@ -58,15 +58,11 @@ Result<std::vector<NodeId>> ResolveRuns(const GraphStore& store, const std::stri
 
 ApiResponse Service::Impact(const Params& p) {
   ImpactQuery q;
-  auto depth = ParseDepth(p);
-  if (!depth.ok()) return ErrorResponse(depth.status());
-  q.depth = *depth;
-  auto direct = ParseBool(p, "direct_only", false);
-  if (!direct.ok()) return ErrorResponse(direct.status());
-  q.direct_only = *direct;
-  auto as_of = ParseTimeParam(p, "as_of");
-  if (!as_of.ok()) return ErrorResponse(as_of.status());
-  q.as_of = *as_of;
+  auto walk = ParseWalkParams(p, /*with_depth=*/true);
+  if (!walk.ok()) return ErrorResponse(walk.status());
+  q.depth = walk->depth;
+  q.direct_only = walk->direct_only;
+  q.as_of = walk->as_of;
   auto since = ParseTimeParam(p, "since");
   if (!since.ok()) return ErrorResponse(since.status());
 
@@ -276,12 +272,10 @@ ApiResponse Service::Paths(const Params& p) {
   auto k = ParseInt(p, "k", 3, 1, 100);
   if (!k.ok()) return ErrorResponse(k.status());
   q.k = *k;
-  auto direct = ParseBool(p, "direct_only", false);
-  if (!direct.ok()) return ErrorResponse(direct.status());
-  q.direct_only = *direct;
-  auto as_of = ParseTimeParam(p, "as_of");
-  if (!as_of.ok()) return ErrorResponse(as_of.status());
-  q.as_of = *as_of;
+  auto walk = ParseWalkParams(p, /*with_depth=*/false);
+  if (!walk.ok()) return ErrorResponse(walk.status());
+  q.direct_only = walk->direct_only;
+  q.as_of = walk->as_of;
   for (const char* end : {"from", "to"}) {
     if (Param(p, end).empty()) {
       return ErrorResponse(

@@ -56,6 +56,16 @@ Result<std::optional<Micros>> ParseTimeParam(const Params& p, const std::string&
   return std::optional<Micros>(*t);
 }
 
+Result<WalkParams> ParseWalkParams(const Params& p, bool with_depth) {
+  WalkParams w;
+  if (with_depth) {
+    TRIB_ASSIGN_OR_RETURN(w.depth, ParseDepth(p));
+  }
+  TRIB_ASSIGN_OR_RETURN(w.direct_only, ParseBool(p, "direct_only", false));
+  TRIB_ASSIGN_OR_RETURN(w.as_of, ParseTimeParam(p, "as_of"));
+  return w;
+}
+
 Result<ClosureQuery> ParseClosureQuery(const GraphStore& store, const Params& p,
                                        const char* default_direction) {
   ClosureQuery q;
@@ -77,8 +87,9 @@ Result<ClosureQuery> ParseClosureQuery(const GraphStore& store, const Params& p,
     return Status::InvalidArgument("'level' must be dataset or column, not '" + level + "'",
                                    "level");
   }
-  TRIB_ASSIGN_OR_RETURN(q.direct_only, ParseBool(p, "direct_only", false));
-  TRIB_ASSIGN_OR_RETURN(q.as_of, ParseTimeParam(p, "as_of"));
+  TRIB_ASSIGN_OR_RETURN(WalkParams walk, ParseWalkParams(p, /*with_depth=*/false));
+  q.direct_only = walk.direct_only;
+  q.as_of = walk.as_of;
   TRIB_ASSIGN_OR_RETURN(NodeRef ref, ResolveNodeRef(store, p));
   q.root = ref.id;
   if (level.empty()) level = ref.kind == NodeKind::kField ? "column" : "dataset";

@@ -26,6 +26,15 @@ Result<std::optional<Micros>> ParseTimeParam(const Params& p, const std::string&
 // The value, or "" when absent.
 std::string Param(const Params& p, const std::string& key);
 
+// The walk parameters most queries share: depth (when `with_depth`; else -1), direct_only
+// and as_of.
+struct WalkParams {
+  int depth = -1;
+  bool direct_only = false;
+  std::optional<Micros> as_of;
+};
+Result<WalkParams> ParseWalkParams(const Params& p, bool with_depth);
+
 // A closure query from direction, depth, level, direct_only and as_of, and the node
 // parameters. Every parameter is checked before the node is looked up, so a bad parameter is
 // always InvalidArgument; an unknown node is NotFound. `level` defaults to column for a

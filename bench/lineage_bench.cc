@@ -238,11 +238,24 @@ void BM_LargestClosure(benchmark::State& state) {
   state.counters["column_edges"] = static_cast<double>(m.column_edges);
 }
 
+// The ingest benchmarks' events (generated once) and their size in bytes.
+const std::vector<std::string>& IngestEvents(size_t* bytes) {
+  static const std::vector<std::string> events = Events(400, 2);
+  *bytes = 0;
+  for (const auto& e : events) *bytes += e.size();
+  return events;
+}
+
+void SetRates(benchmark::State& state, size_t events, size_t bytes) {
+  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events),
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+}
+
 // Ingest of generator events through the parser, the applier and fsynced group commits.
 void BM_Ingest(benchmark::State& state) {
-  std::vector<std::string> events = Events(400, 2);
   size_t bytes = 0;
-  for (const auto& e : events) bytes += e.size();
+  const std::vector<std::string>& events = IngestEvents(&bytes);
   EventParser parser;
   int round = 0;
   for (auto _ : state) {
@@ -270,29 +283,23 @@ void BM_Ingest(benchmark::State& state) {
     fs::remove_all(dir);
     state.ResumeTiming();
   }
-  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events.size()),
-                                                  benchmark::Counter::kIsIterationInvariantRate);
-  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+  SetRates(state, events.size(), bytes);
 }
 
 // Ceiling 1: parsing the same events with nlohmann alone, on one core.
 void BM_ParseCeiling(benchmark::State& state) {
-  std::vector<std::string> events = Events(400, 2);
   size_t bytes = 0;
-  for (const auto& e : events) bytes += e.size();
+  const std::vector<std::string>& events = IngestEvents(&bytes);
   for (auto _ : state) {
     for (const auto& e : events) benchmark::DoNotOptimize(nlohmann::json::parse(e));
   }
-  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events.size()),
-                                                  benchmark::Counter::kIsIterationInvariantRate);
-  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+  SetRates(state, events.size(), bytes);
 }
 
 // Ceiling 2: the same bytes written to RocksDB in fsynced WriteBatches of 512 events.
 void BM_RocksWriteCeiling(benchmark::State& state) {
-  std::vector<std::string> events = Events(400, 2);
   size_t bytes = 0;
-  for (const auto& e : events) bytes += e.size();
+  const std::vector<std::string>& events = IngestEvents(&bytes);
   int round = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -320,9 +327,7 @@ void BM_RocksWriteCeiling(benchmark::State& state) {
     fs::remove_all(dir);
     state.ResumeTiming();
   }
-  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events.size()),
-                                                  benchmark::Counter::kIsIterationInvariantRate);
-  state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
+  SetRates(state, events.size(), bytes);
 }
 
 std::vector<int64_t> Sizes() {
