@@ -64,9 +64,13 @@ void IngestPipeline::WriterLoop() {
           applier_.Apply(p->item.event, p->item.raw, p->item.canonical, *writer);
       if (r.ok()) {
         writer->PopSavePoint();
-      } else {
-        Status undo = writer->RollbackToSavePoint();
-        if (!undo.ok()) r = undo;
+      } else if (Status undo = writer->RollbackToSavePoint(); !undo.ok()) {
+        // The rollback commits the events before this one; it failed, so none of them is
+        // durable: they fail, retryably.
+        r = undo;
+        for (auto& earlier : results) {
+          if (earlier.ok()) earlier = Status::Unavailable("commit failed: " + undo.message());
+        }
       }
       results.push_back(std::move(r));
     }

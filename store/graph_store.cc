@@ -258,11 +258,8 @@ Result<std::string> GraphStore::DumpDerived() const {
   return out;
 }
 
-Status GraphStore::Commit(StoreWriter& writer, GraphDelta* delta) {
-  if (writer.empty()) {
-    writer.Clear();
-    return Status::Ok();
-  }
+Status GraphStore::WriteBatchOf(StoreWriter& writer) {
+  TRIB_RETURN_IF_ERROR(writer.broken_);
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   std::string v;
@@ -271,16 +268,25 @@ Status GraphStore::Commit(StoreWriter& writer, GraphDelta* delta) {
   v.clear();
   PutFixed64BE(&v, writer.next_seq_);
   writer.w_->batch.Put(h_->cf[kCfMeta], "next_seq", v);
-  rocksdb::Status s = h_->db->Write(wo, writer.w_->batch.GetWriteBatch());
-  if (!s.ok()) {
-    // Nothing of the batch is visible; the writer's pending state is dropped with it, and
-    // so is its cache, which holds those writes.
-    writer.DropCache();
-    writer.Clear();
-    return FromRocks(s, "committing");
-  }
+  TRIB_RETURN_IF_ERROR(FromRocks(h_->db->Write(wo, &writer.w_->batch), "committing"));
   next_id_ = writer.next_id_;
   next_seq_ = writer.next_seq_;
+  writer.Written();
+  return Status::Ok();
+}
+
+Status GraphStore::Commit(StoreWriter& writer, GraphDelta* delta) {
+  if (!writer.empty()) {
+    Status s = WriteBatchOf(writer);
+    if (!s.ok()) {
+      // Nothing of the batch is visible; the writer's pending state is dropped with it, and
+      // so is its cache, which holds those writes.
+      writer.DropCache();
+      writer.Clear();
+      return s;
+    }
+  }
+  // A rollback may have written the batch already: its delta is still to be handed over.
   if (delta) *delta = std::move(writer.delta_);
   writer.Clear();
   return Status::Ok();

@@ -101,6 +101,9 @@ class GraphStore {
   friend class StoreWriter;
   GraphStore(StoreOptions options, std::unique_ptr<StoreHandles> handles);
   Status LoadCounters();
+  // Writes the writer's batch with the counters; on success the counters advance and the
+  // batch is emptied (the delta is kept).
+  Status WriteBatchOf(StoreWriter& writer);
 
   StoreOptions options_;
   std::unique_ptr<StoreHandles> h_;

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <rocksdb/db.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <memory>
 #include <vector>
@@ -39,8 +39,7 @@ struct StoreHandles {
 
 // The pending writes of a StoreWriter.
 struct WriterState {
-  WriterState() : batch(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {}
-  rocksdb::WriteBatchWithIndex batch;
+  rocksdb::WriteBatch batch;
 };
 
 }  // namespace tributary

@@ -27,50 +27,55 @@ StoreWriter::StoreWriter(GraphStore& store)
 
 StoreWriter::~StoreWriter() = default;
 
-void StoreWriter::Clear() {
+void StoreWriter::Written() {
   w_->batch.Clear();
-  // Entries are small but many: past the budget, start over rather than track recency.
-  constexpr size_t kCacheBudget = 1'000'000;
-  if (cached_ > kCacheBudget) DropCache();
-  delta_ = GraphDelta();
+  broken_ = Status::Ok();
+  for (auto& p : pending_) p.clear();
+  pending_digests_.clear();
   save_points_.clear();
   next_id_ = store_.next_id_.load();
   next_seq_ = store_.next_seq_.load();
 }
 
-bool StoreWriter::empty() const { return w_->batch.GetWriteBatch()->Count() == 0; }
+void StoreWriter::Clear() {
+  Written();
+  // Entries are small but many: past the budget, start over rather than track recency.
+  constexpr size_t kCacheBudget = 1'000'000;
+  if (cached_ > kCacheBudget) DropCache();
+  delta_ = GraphDelta();
+}
+
+bool StoreWriter::empty() const { return w_->batch.Count() == 0; }
 
 size_t StoreWriter::pending_bytes() const { return w_->batch.GetDataSize(); }
 
 namespace {
 
-// Reads `key` of `cf` through the pending batch. Returns false when absent.
-Result<bool> Get(GraphStore& store, StoreHandles& h, WriterState& w, int cf, const std::string& key,
-                 std::string* value) {
-  rocksdb::Status s =
-      w.batch.GetFromBatchAndDB(h.db.get(), rocksdb::ReadOptions(), h.cf[cf], key, value);
-  (void)store;
+// Reads `key` of `cf` from the committed store. Returns false when absent.
+Result<bool> Get(StoreHandles& h, int cf, const std::string& key, std::string* value) {
+  rocksdb::Status s = h.db->Get(rocksdb::ReadOptions(), h.cf[cf], key, value);
   if (s.IsNotFound()) return false;
   TRIB_RETURN_IF_ERROR(FromRocks(s, "reading"));
   return true;
 }
 
 template <typename Fn>
-Status ScanPrefix(StoreHandles& h, WriterState& w, int cf, const std::string& prefix, Fn fn) {
-  std::unique_ptr<rocksdb::Iterator> it(
-      w.batch.NewIteratorWithBase(h.cf[cf], h.db->NewIterator(rocksdb::ReadOptions(), h.cf[cf])));
+Status ScanPrefix(StoreHandles& h, int cf, const std::string& prefix, Fn fn) {
+  std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(rocksdb::ReadOptions(), h.cf[cf]));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     TRIB_RETURN_IF_ERROR(fn(it->key().ToStringView(), it->value().ToStringView()));
   }
   return FromRocks(it->status(), "scanning");
 }
 
+bool IsFieldPrefix(std::string_view key) { return key.size() >= 9 && key[0] == FieldPrefix(0)[0]; }
+
 }  // namespace
 
 Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
   if (auto it = names_.find(key); it != names_.end()) return it->second;
   std::string v;
-  TRIB_ASSIGN_OR_RETURN(bool found, Get(store_, *store_.h_, *w_, kCfNames, key, &v));
+  TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfNames, key, &v));
   std::optional<NodeId> id;
   if (found) {
     if (v.size() != 8) return Status::DataLoss("corrupt name entry");
@@ -84,7 +89,7 @@ Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
 Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
   if (auto it = nodes_.find(id); it != nodes_.end()) return it->second;
   std::string v;
-  TRIB_ASSIGN_OR_RETURN(bool found, Get(store_, *store_.h_, *w_, kCfNodes, IdKey(id), &v));
+  TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfNodes, IdKey(id), &v));
   std::optional<NodeRecord> n;
   if (found) {
     n.emplace();
@@ -98,7 +103,7 @@ Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
 Result<std::optional<RunRecord>> StoreWriter::GetRun(NodeId id) {
   if (auto it = runs_.find(id); it != runs_.end()) return it->second;
   std::string v;
-  TRIB_ASSIGN_OR_RETURN(bool found, Get(store_, *store_.h_, *w_, kCfRuns, IdKey(id), &v));
+  TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfRuns, IdKey(id), &v));
   std::optional<RunRecord> r;
   if (found) {
     r.emplace();
@@ -111,16 +116,20 @@ Result<std::optional<RunRecord>> StoreWriter::GetRun(NodeId id) {
 
 Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
     const std::string& prefix) {
-  // A dataset's field list is cached; other prefixes are scanned each time.
-  const bool field_list = prefix.size() == 9 && prefix[0] == FieldPrefix(0)[0];
+  // A dataset's field list is cached, and kept complete by PutName.
+  const bool field_list = prefix.size() == 9 && IsFieldPrefix(prefix);
   NodeId dataset = field_list ? DecodeFixed64BE(prefix.data() + 1) : kNoNode;
   if (field_list) {
     if (auto it = field_lists_.find(dataset); it != field_lists_.end()) return it->second;
-    if (Fresh(dataset)) return std::vector<std::pair<std::string, NodeId>>();
+    if (Fresh(dataset)) {
+      field_lists_.emplace(dataset, std::vector<std::pair<std::string, NodeId>>());
+      ++cached_;
+      return std::vector<std::pair<std::string, NodeId>>();
+    }
   }
   std::vector<std::pair<std::string, NodeId>> out;
   TRIB_RETURN_IF_ERROR(
-      ScanPrefix(*store_.h_, *w_, kCfNames, prefix, [&](std::string_view k, std::string_view v) {
+      ScanPrefix(*store_.h_, kCfNames, prefix, [&](std::string_view k, std::string_view v) {
         if (v.size() != 8) return Status::DataLoss("corrupt name entry");
         out.emplace_back(std::string(k), DecodeFixed64BE(v.data()));
         return Status::Ok();
@@ -128,62 +137,96 @@ Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
   if (field_list) {
     field_lists_.emplace(dataset, out);
     cached_ += 1 + out.size();
+    return out;
+  }
+  // Other prefixes: the pending names under it, which the store does not have yet.
+  for (const auto& [key, id] : names_) {
+    if (!id || !std::string_view(key).starts_with(prefix)) continue;
+    auto pos = std::lower_bound(out.begin(), out.end(), key,
+                                [](const auto& entry, const std::string& k) { return entry.first < k; });
+    if (pos == out.end() || pos->first != key) out.insert(pos, {key, *id});
   }
   return out;
+}
+
+namespace {
+
+// Out and between lists are in out_edges key order (to, job, first_seen); in lists in
+// in_edges key order (from, job, first_seen).
+bool OutLess(const EdgeRecord& a, const EdgeRecord& b) {
+  return std::tie(a.to, a.job, a.first_seen) < std::tie(b.to, b.job, b.first_seen);
+}
+bool InLess(const EdgeRecord& a, const EdgeRecord& b) {
+  return std::tie(a.from, a.job, a.first_seen) < std::tie(b.from, b.job, b.first_seen);
+}
+
+// Inserts or replaces `e` in `list`, which is sorted by `less`.
+void Upsert(std::vector<EdgeRecord>* list, const EdgeRecord& e,
+            bool (*less)(const EdgeRecord&, const EdgeRecord&)) {
+  auto pos = std::lower_bound(list->begin(), list->end(), e, less);
+  if (pos != list->end() && !less(e, *pos)) {
+    *pos = e;
+  } else {
+    list->insert(pos, e);
+  }
+}
+
+}  // namespace
+
+Result<std::vector<EdgeRecord>*> StoreWriter::List(ListSet set, const ListKey& key) {
+  EdgeLists& lists = lists_[set];
+  if (auto it = lists.find(key); it != lists.end()) return &it->second;
+  std::vector<EdgeRecord> out;
+  const bool fresh = Fresh(key.node) || (set == kBetweenLists && Fresh(key.other));
+  if (!fresh) {
+    const bool incoming = set == kInLists;
+    std::string prefix = set == kBetweenLists ? EdgePrefix(key.node, key.kind, key.other)
+                                              : EdgePrefix(key.node, key.kind);
+    TRIB_RETURN_IF_ERROR(ScanPrefix(*store_.h_, incoming ? kCfInEdges : kCfOutEdges, prefix,
+                                    [&](std::string_view k, std::string_view v) {
+                                      if (k.size() != 33) return Status::DataLoss("corrupt edge key");
+                                      EdgeRecord e;
+                                      if (incoming) {
+                                        DecodeInEdgeKey(k, &e);
+                                      } else {
+                                        DecodeOutEdgeKey(k, &e);
+                                        if (!DecodeEdgeValue(v, &e).ok()) {
+                                          return Status::DataLoss("corrupt edge value");
+                                        }
+                                      }
+                                      out.push_back(std::move(e));
+                                      return Status::Ok();
+                                    }));
+    if (incoming) {
+      // in_edges hold no value: read each record from out_edges.
+      for (auto& e : out) {
+        std::string v;
+        TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfOutEdges, OutEdgeKey(e), &v));
+        if (!found) return Status::DataLoss("in_edges entry without out_edges record");
+        TRIB_RETURN_IF_ERROR(DecodeEdgeValue(v, &e));
+      }
+    }
+    // Edges written since the last commit, which the store does not have yet.
+    EdgeLists& pending = pending_[set];
+    if (auto it = pending.find(key); it != pending.end()) {
+      for (const auto& e : it->second) Upsert(&out, e, set == kInLists ? InLess : OutLess);
+      pending.erase(it);
+    }
+  }
+  cached_ += 1 + out.size();
+  return &lists.emplace(key, std::move(out)).first->second;
 }
 
 Result<std::vector<EdgeRecord>> StoreWriter::Edges(NodeId node, EdgeKind kind, bool outgoing) {
-  auto& lists = outgoing ? out_lists_ : in_lists_;
-  std::string prefix = EdgePrefix(node, kind);
-  if (auto it = lists.find(prefix); it != lists.end()) return it->second;
-  if (Fresh(node)) return std::vector<EdgeRecord>();
-  std::vector<EdgeRecord> out;
-  int cf = outgoing ? kCfOutEdges : kCfInEdges;
-  TRIB_RETURN_IF_ERROR(ScanPrefix(
-      *store_.h_, *w_, cf, EdgePrefix(node, kind), [&](std::string_view k, std::string_view v) {
-        if (k.size() != 33) return Status::DataLoss("corrupt edge key");
-        EdgeRecord e;
-        if (outgoing) {
-          DecodeOutEdgeKey(k, &e);
-          return DecodeEdgeValue(v, &e).ok() ? (out.push_back(std::move(e)), Status::Ok())
-                                             : Status::DataLoss("corrupt edge value");
-        }
-        DecodeInEdgeKey(k, &e);
-        out.push_back(std::move(e));
-        return Status::Ok();
-      }));
-  if (!outgoing) {
-    // in_edges hold no value: read each record from out_edges.
-    for (auto& e : out) {
-      std::string v;
-      TRIB_ASSIGN_OR_RETURN(bool found,
-                            Get(store_, *store_.h_, *w_, kCfOutEdges, OutEdgeKey(e), &v));
-      if (!found) return Status::DataLoss("in_edges entry without out_edges record");
-      TRIB_RETURN_IF_ERROR(DecodeEdgeValue(v, &e));
-    }
-  }
-  lists.emplace(prefix, out);
-  cached_ += 1 + out.size();
-  return out;
+  TRIB_ASSIGN_OR_RETURN(std::vector<EdgeRecord> * list,
+                        List(outgoing ? kOutLists : kInLists, {node, kNoNode, kind}));
+  return *list;
 }
 
-Result<std::vector<EdgeRecord>> StoreWriter::EdgesBetween(NodeId from, EdgeKind kind, NodeId to) {
-  std::string prefix = EdgePrefix(from, kind, to);
-  if (auto it = out_lists_.find(prefix); it != out_lists_.end()) return it->second;
-  if (Fresh(from) || Fresh(to)) return std::vector<EdgeRecord>();
-  std::vector<EdgeRecord> out;
-  TRIB_RETURN_IF_ERROR(
-      ScanPrefix(*store_.h_, *w_, kCfOutEdges, prefix, [&](std::string_view k, std::string_view v) {
-        if (k.size() != 33) return Status::DataLoss("corrupt edge key");
-        EdgeRecord e;
-        DecodeOutEdgeKey(k, &e);
-        TRIB_RETURN_IF_ERROR(DecodeEdgeValue(v, &e));
-        out.push_back(std::move(e));
-        return Status::Ok();
-      }));
-  out_lists_.emplace(prefix, out);
-  cached_ += 1 + out.size();
-  return out;
+Result<const std::vector<EdgeRecord>*> StoreWriter::EdgesBetween(NodeId from, EdgeKind kind,
+                                                                 NodeId to) {
+  TRIB_ASSIGN_OR_RETURN(std::vector<EdgeRecord> * list, List(kBetweenLists, {from, to, kind}));
+  return list;
 }
 
 Result<std::optional<std::vector<SchemaColumn>>> StoreWriter::LatestSchema(NodeId dataset,
@@ -192,32 +235,36 @@ Result<std::optional<std::vector<SchemaColumn>>> StoreWriter::LatestSchema(NodeI
     if (time) *time = it->second.time;
     return it->second.columns;
   }
-  if (Fresh(dataset)) {
-    if (time) *time = 0;
-    return std::optional<std::vector<SchemaColumn>>();
-  }
-  std::unique_ptr<rocksdb::Iterator> it(w_->batch.NewIteratorWithBase(
-      store_.h_->cf[kCfSchemas],
-      store_.h_->db->NewIterator(rocksdb::ReadOptions(), store_.h_->cf[kCfSchemas])));
-  // The newest version is the last key under the dataset's prefix.
-  std::string upper = IdKey(dataset + 1);
-  it->SeekForPrev(upper);
-  if (it->Valid() && it->key().ToStringView() == upper) it->Prev();
-  TRIB_RETURN_IF_ERROR(FromRocks(it->status(), "reading schema"));
   CachedSchema& cached = schemas_[dataset];
   ++cached_;
-  if (it->Valid() && it->key().starts_with(IdKey(dataset))) {
-    cached.time = DecodeTimeKey(it->key().data() + 8);
-    cached.columns.emplace();
-    TRIB_RETURN_IF_ERROR(DecodeSchema(it->value().ToStringView(), &*cached.columns));
+  if (!Fresh(dataset)) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        store_.h_->db->NewIterator(rocksdb::ReadOptions(), store_.h_->cf[kCfSchemas]));
+    // The newest version is the last key under the dataset's prefix.
+    std::string upper = IdKey(dataset + 1);
+    it->SeekForPrev(upper);
+    if (it->Valid() && it->key().ToStringView() == upper) it->Prev();
+    Status s = FromRocks(it->status(), "reading schema");
+    if (s.ok() && it->Valid() && it->key().starts_with(IdKey(dataset))) {
+      cached.time = DecodeTimeKey(it->key().data() + 8);
+      cached.columns.emplace();
+      s = DecodeSchema(it->value().ToStringView(), &*cached.columns);
+    }
+    if (!s.ok()) {
+      schemas_.erase(dataset);
+      return s;
+    }
   }
   if (time) *time = cached.time;
   return cached.columns;
 }
 
 Result<std::optional<uint64_t>> StoreWriter::FindDigest(const std::string& digest) {
+  if (auto it = pending_digests_.find(digest); it != pending_digests_.end()) {
+    return std::optional<uint64_t>(it->second);
+  }
   std::string v;
-  TRIB_ASSIGN_OR_RETURN(bool found, Get(store_, *store_.h_, *w_, kCfEventDigests, digest, &v));
+  TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfEventDigests, digest, &v));
   if (!found) return std::optional<uint64_t>();
   if (v.size() != 8) return Status::DataLoss("corrupt digest entry");
   return std::optional<uint64_t>(DecodeFixed64BE(v.data()));
@@ -233,16 +280,19 @@ uint64_t StoreWriter::AppendEvent(std::string_view bytes) {
 
 void StoreWriter::PutDigest(const std::string& digest, uint64_t seq) {
   w_->batch.Put(store_.h_->cf[kCfEventDigests], digest, IdKey(seq));
+  pending_digests_[digest] = seq;
 }
 
 void StoreWriter::PutName(const std::string& key, NodeId id) {
-  w_->batch.Put(store_.h_->cf[kCfNames], key, IdKey(id));
-  names_[key] = id;
-  ++cached_;
-  if (key.size() >= 9 && key[0] == FieldPrefix(0)[0]) {
+  if (IsFieldPrefix(key)) {
+    // Keep the dataset's field list complete: load it before the first pending name.
     NodeId dataset = DecodeFixed64BE(key.data() + 1);
     auto it = field_lists_.find(dataset);
-    if (it == field_lists_.end() && Fresh(dataset)) it = field_lists_.emplace(dataset, 0).first;
+    if (it == field_lists_.end()) {
+      Status s = ScanNames(key.substr(0, 9)).status();
+      if (!s.ok()) broken_ = s;
+      it = field_lists_.find(dataset);
+    }
     if (it != field_lists_.end()) {
       auto& list = it->second;
       auto pos =
@@ -255,6 +305,9 @@ void StoreWriter::PutName(const std::string& key, NodeId id) {
       }
     }
   }
+  w_->batch.Put(store_.h_->cf[kCfNames], key, IdKey(id));
+  names_[key] = id;
+  ++cached_;
 }
 
 void StoreWriter::PutNode(const NodeRecord& node) {
@@ -278,53 +331,38 @@ void StoreWriter::PutEdge(const EdgeRecord& edge) {
   CacheEdge(edge);
 }
 
-namespace {
-
-// Inserts or replaces `e` in `list`, which is sorted by the given key order.
-template <typename Less>
-void Upsert(std::vector<EdgeRecord>* list, const EdgeRecord& e, Less less) {
-  auto pos = std::lower_bound(list->begin(), list->end(), e, less);
-  if (pos != list->end() && !less(e, *pos)) {
-    *pos = e;
-  } else {
-    list->insert(pos, e);
-  }
-}
-
-}  // namespace
-
 void StoreWriter::CacheEdge(const EdgeRecord& e) {
-  // Out lists are in out_edges key order (to, job, first_seen); in lists in in_edges key
-  // order (from, job, first_seen).
-  auto out_less = [](const EdgeRecord& a, const EdgeRecord& b) {
-    return std::tie(a.to, a.job, a.first_seen) < std::tie(b.to, b.job, b.first_seen);
-  };
-  auto in_less = [](const EdgeRecord& a, const EdgeRecord& b) {
-    return std::tie(a.from, a.job, a.first_seen) < std::tie(b.from, b.job, b.first_seen);
-  };
-  // A list is updated when cached, and started when its node is fresh (then it was empty).
-  auto update = [&](auto& lists, std::string prefix, bool fresh, auto less) {
-    auto it = lists.find(prefix);
-    if (it == lists.end()) {
-      if (!fresh) return;
-      it = lists.emplace(std::move(prefix), std::vector<EdgeRecord>()).first;
+  auto update = [&](ListSet set, const ListKey& key, bool fresh) {
+    auto less = set == kInLists ? InLess : OutLess;
+    auto it = lists_[set].find(key);
+    if (it == lists_[set].end()) {
+      if (!fresh) {
+        // Not cached: kept aside until the commit, for a load before it to merge in.
+        Upsert(&pending_[set][key], e, less);
+        return;
+      }
+      it = lists_[set].emplace(key, std::vector<EdgeRecord>()).first;
       ++cached_;
     }
     Upsert(&it->second, e, less);
     ++cached_;
   };
-  update(out_lists_, EdgePrefix(e.from, e.kind), Fresh(e.from), out_less);
-  update(out_lists_, EdgePrefix(e.from, e.kind, e.to), Fresh(e.from) || Fresh(e.to), out_less);
-  update(in_lists_, EdgePrefix(e.to, e.kind), Fresh(e.to), in_less);
+  update(kOutLists, {e.from, kNoNode, e.kind}, Fresh(e.from));
+  update(kBetweenLists, {e.from, e.to, e.kind}, Fresh(e.from) || Fresh(e.to));
+  update(kInLists, {e.to, kNoNode, e.kind}, Fresh(e.to));
 }
 
 void StoreWriter::PutSchema(NodeId dataset, Micros time, const std::vector<SchemaColumn>& cols) {
   w_->batch.Put(store_.h_->cf[kCfSchemas], SchemaKey(dataset, time), EncodeSchema(cols));
-  auto it = schemas_.find(dataset);
-  if (it == schemas_.end() && Fresh(dataset)) it = schemas_.emplace(dataset, CachedSchema()).first;
-  if (it != schemas_.end() && time >= it->second.time) {
-    it->second.time = time;
-    it->second.columns = cols;
+  // Keep the latest version exact: load the committed one first.
+  if (Status s = LatestSchema(dataset).status(); !s.ok()) {
+    broken_ = s;
+    return;
+  }
+  CachedSchema& cached = schemas_[dataset];
+  if (time >= cached.time) {
+    cached.time = time;
+    cached.columns = cols;
   }
 }
 
@@ -332,8 +370,7 @@ void StoreWriter::DropCache() {
   names_.clear();
   nodes_.clear();
   runs_.clear();
-  out_lists_.clear();
-  in_lists_.clear();
+  for (auto& l : lists_) l.clear();
   field_lists_.clear();
   schemas_.clear();
   cached_ = 0;
@@ -357,12 +394,20 @@ Status StoreWriter::RollbackToSavePoint() {
   SavePoint sp = save_points_.back();
   save_points_.pop_back();
   TRIB_RETURN_IF_ERROR(FromRocks(w_->batch.RollbackToSavePoint(), "rolling back"));
-  DropCache();  // it may hold what was just undone
   next_id_ = sp.next_id;
   next_seq_ = sp.next_seq;
   delta_.nodes.resize(sp.nodes);
   delta_.edges.resize(sp.edges);
   delta_.runs.resize(sp.runs);
+  // The cache may hold what was just undone, and it is what makes the writes before the
+  // save point visible: commit those, then start the cache afresh.
+  Status s = empty() ? Status::Ok() : store_.WriteBatchOf(*this);
+  DropCache();
+  if (!s.ok()) {
+    Clear();  // nothing of the batch was written
+    return s;
+  }
+  Written();
   return Status::Ok();
 }
 

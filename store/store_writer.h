@@ -8,11 +8,13 @@
 // Every Put also records what changed in delta(), which the in-memory graph applies after
 // the commit.
 //
-// Reads are cached across commits (names, nodes, runs, edge lists, field lists, latest
-// schemas): the writer is the store's only writer, so every change passes through it and the
-// cache stays exact. Ingest reads the same few records over and over (a job's edges, a
-// dataset's fields), and a cached read skips RocksDB's batch index and memtables. The cache
-// is dropped on rollback and when it outgrows its budget.
+// Reads are served from a cache that every Put keeps up to date (names, nodes, runs, edge
+// lists, field lists, latest schemas, digests): the writer is the store's only writer, so
+// the cache stays exact across commits, and pending writes are visible through it. The
+// pending batch is a plain WriteBatch, not an indexed one: a read the cache cannot answer
+// goes to the committed store, and the cache holds every pending write that such a read
+// could miss (see CacheEdge). The cache is dropped after a commit when it outgrows its
+// budget, and on rollback, which first commits the writes made before the save point.
 //
 // Thread safety: used by one thread at a time. Only one StoreWriter per store may exist.
 #pragma once
@@ -45,8 +47,9 @@ class StoreWriter {
   Result<std::vector<std::pair<std::string, NodeId>>> ScanNames(const std::string& prefix);
   // Edges with their values. `outgoing`: edges from `node`; else edges into `node`.
   Result<std::vector<EdgeRecord>> Edges(NodeId node, EdgeKind kind, bool outgoing);
-  // Every record of (from, kind, to) over all jobs and intervals.
-  Result<std::vector<EdgeRecord>> EdgesBetween(NodeId from, EdgeKind kind, NodeId to);
+  // Every record of (from, kind, to) over all jobs and intervals, in key order. The list is
+  // the writer's own: valid until the next write or commit.
+  Result<const std::vector<EdgeRecord>*> EdgesBetween(NodeId from, EdgeKind kind, NodeId to);
   Result<std::optional<std::vector<SchemaColumn>>> LatestSchema(NodeId dataset,
                                                                 Micros* time = nullptr);
   Result<std::optional<uint64_t>> FindDigest(const std::string& digest);
@@ -65,7 +68,9 @@ class StoreWriter {
   void SetSavePoint();
   // Forgets the last save point, keeping the writes made since.
   void PopSavePoint();
-  // Undoes every write since the last SetSavePoint.
+  // Undoes every write since the last SetSavePoint. The writes made before it are committed
+  // at once (fsynced when the store syncs), still reported by the next commit's delta;
+  // earlier save points are forgotten.
   Status RollbackToSavePoint();
 
   const GraphDelta& delta() const { return delta_; }
@@ -76,6 +81,8 @@ class StoreWriter {
   friend class GraphStore;
   explicit StoreWriter(GraphStore& store);
   void Clear();  // after commit
+  // After the batch was written: empties it, keeping the delta.
+  void Written();
 
   struct SavePoint {
     uint64_t next_id, next_seq;
@@ -85,10 +92,29 @@ class StoreWriter {
     std::optional<std::vector<SchemaColumn>> columns;
     Micros time = 0;
   };
+  // An edge list: the edges of one node and kind (`other` == kNoNode), or between two nodes.
+  struct ListKey {
+    NodeId node;
+    NodeId other;
+    EdgeKind kind;
+    bool operator==(const ListKey&) const = default;
+  };
+  struct ListKeyHash {
+    size_t operator()(const ListKey& k) const {
+      uint64_t h = k.node * 0x9e3779b97f4a7c15ULL;
+      h ^= (k.other + static_cast<uint64_t>(k.kind)) * 0xc2b2ae3d27d4eb4fULL;
+      return static_cast<size_t>(h ^ (h >> 29));
+    }
+  };
+  using EdgeLists = std::unordered_map<ListKey, std::vector<EdgeRecord>, ListKeyHash>;
+  enum ListSet { kOutLists, kBetweenLists, kInLists, kListSets };
 
   void DropCache();
-  // Records `e` in any cached edge list that should hold it, in key order.
+  // Records `e` in every cached edge list that should hold it, and in the pending overlay of
+  // those not cached, which a later load from the store merges in.
   void CacheEdge(const EdgeRecord& e);
+  // The list `key` of `set`, loaded from the committed store on a miss.
+  Result<std::vector<EdgeRecord>*> List(ListSet set, const ListKey& key);
 
   GraphStore& store_;
   std::unique_ptr<WriterState> w_;
@@ -97,15 +123,20 @@ class StoreWriter {
   GraphDelta delta_;
   std::vector<SavePoint> save_points_;
 
-  // The read cache (see the class comment). Edge lists are keyed by their RocksDB prefix.
+  // The read cache (see the class comment).
   std::unordered_map<std::string, std::optional<NodeId>> names_;
   std::unordered_map<NodeId, std::optional<NodeRecord>> nodes_;
   std::unordered_map<NodeId, std::optional<RunRecord>> runs_;
-  std::unordered_map<std::string, std::vector<EdgeRecord>> out_lists_;  // from|kind[|to]
-  std::unordered_map<std::string, std::vector<EdgeRecord>> in_lists_;   // to|kind
+  EdgeLists lists_[kListSets];
+  // Pending edges of lists not cached, by list; emptied by each commit.
+  EdgeLists pending_[kListSets];
   std::unordered_map<NodeId, std::vector<std::pair<std::string, NodeId>>> field_lists_;
   std::unordered_map<NodeId, CachedSchema> schemas_;
+  std::unordered_map<std::string, uint64_t> pending_digests_;  // emptied by each commit
   size_t cached_ = 0;  // entries, for the budget
+  // A read that a write needed failed: the cache may be incomplete, so the batch must not be
+  // committed. Cleared with the batch.
+  Status broken_;
   // Nodes with ids from here on were created since the cache was last dropped: every edge
   // they have went through PutEdge, so their edge lists are complete without a scan.
   NodeId fresh_from_ = 0;
