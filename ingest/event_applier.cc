@@ -400,12 +400,12 @@ Status Application::ApplyRunState(RunRecord* run) {
 
 Status Application::AddEdge(EdgeRecord e, Micros lineage_time) {
   // The writer's own list: the pointers into it are not used after the first PutEdge.
-  TRIB_ASSIGN_OR_RETURN(const std::vector<EdgeRecord>* existing,
+  TRIB_ASSIGN_OR_RETURN(std::span<const EdgeRecord> existing,
                         w_.EdgesBetween(e.from, e.kind, e.to));
   const EdgeRecord* open = nullptr;
   const EdgeRecord* covering = nullptr;
   Micros next_start = kForever;
-  for (const auto& x : *existing) {
+  for (const auto& x : existing) {
     if (x.job != e.job) continue;
     if (x.current()) open = &x;
     if (x.ValidAt(t_)) covering = &x;

@@ -30,7 +30,7 @@ StoreWriter::~StoreWriter() = default;
 void StoreWriter::Written() {
   w_->batch.Clear();
   broken_ = Status::Ok();
-  for (auto& p : pending_) p.clear();
+  pending_.clear();
   pending_digests_.clear();
   save_points_.clear();
   next_id_ = store_.next_id_.load();
@@ -173,60 +173,87 @@ void Upsert(std::vector<EdgeRecord>* list, const EdgeRecord& e,
 
 }  // namespace
 
-Result<std::vector<EdgeRecord>*> StoreWriter::List(ListSet set, const ListKey& key) {
-  EdgeLists& lists = lists_[set];
-  if (auto it = lists.find(key); it != lists.end()) return &it->second;
-  std::vector<EdgeRecord> out;
-  const bool fresh = Fresh(key.node) || (set == kBetweenLists && Fresh(key.other));
-  if (!fresh) {
-    const bool incoming = set == kInLists;
-    std::string prefix = set == kBetweenLists ? EdgePrefix(key.node, key.kind, key.other)
-                                              : EdgePrefix(key.node, key.kind);
-    TRIB_RETURN_IF_ERROR(ScanPrefix(*store_.h_, incoming ? kCfInEdges : kCfOutEdges, prefix,
-                                    [&](std::string_view k, std::string_view v) {
-                                      if (k.size() != 33) return Status::DataLoss("corrupt edge key");
-                                      EdgeRecord e;
-                                      if (incoming) {
-                                        DecodeInEdgeKey(k, &e);
-                                      } else {
-                                        DecodeOutEdgeKey(k, &e);
-                                        if (!DecodeEdgeValue(v, &e).ok()) {
-                                          return Status::DataLoss("corrupt edge value");
-                                        }
+namespace {
+
+// Reads the edges of `node` and `kind` in one direction from the committed store.
+Status ScanEdges(StoreHandles& h, NodeId node, EdgeKind kind, bool incoming,
+                 std::vector<EdgeRecord>* out) {
+  TRIB_RETURN_IF_ERROR(ScanPrefix(h, incoming ? kCfInEdges : kCfOutEdges, EdgePrefix(node, kind),
+                                  [&](std::string_view k, std::string_view v) {
+                                    if (k.size() != 33) return Status::DataLoss("corrupt edge key");
+                                    EdgeRecord e;
+                                    if (incoming) {
+                                      DecodeInEdgeKey(k, &e);
+                                    } else {
+                                      DecodeOutEdgeKey(k, &e);
+                                      if (!DecodeEdgeValue(v, &e).ok()) {
+                                        return Status::DataLoss("corrupt edge value");
                                       }
-                                      out.push_back(std::move(e));
-                                      return Status::Ok();
-                                    }));
-    if (incoming) {
-      // in_edges hold no value: read each record from out_edges.
-      for (auto& e : out) {
-        std::string v;
-        TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfOutEdges, OutEdgeKey(e), &v));
-        if (!found) return Status::DataLoss("in_edges entry without out_edges record");
-        TRIB_RETURN_IF_ERROR(DecodeEdgeValue(v, &e));
-      }
-    }
+                                    }
+                                    out->push_back(std::move(e));
+                                    return Status::Ok();
+                                  }));
+  if (!incoming) return Status::Ok();
+  // in_edges hold no value: read each record from out_edges.
+  for (auto& e : *out) {
+    std::string v;
+    TRIB_ASSIGN_OR_RETURN(bool found, Get(h, kCfOutEdges, OutEdgeKey(e), &v));
+    if (!found) return Status::DataLoss("in_edges entry without out_edges record");
+    TRIB_RETURN_IF_ERROR(DecodeEdgeValue(v, &e));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<EdgeRecord>*> StoreWriter::List(NodeId node, EdgeKind kind) {
+  const ListKey key{node, kind};
+  if (auto it = lists_.find(key); it != lists_.end()) return &it->second;
+  std::vector<EdgeRecord> out;
+  if (!Fresh(node)) {
+    const bool incoming = CachedIncoming(kind);
+    TRIB_RETURN_IF_ERROR(ScanEdges(*store_.h_, node, kind, incoming, &out));
     // Edges written since the last commit, which the store does not have yet.
-    EdgeLists& pending = pending_[set];
-    if (auto it = pending.find(key); it != pending.end()) {
-      for (const auto& e : it->second) Upsert(&out, e, set == kInLists ? InLess : OutLess);
-      pending.erase(it);
+    if (auto it = pending_.find(key); it != pending_.end()) {
+      for (const auto& e : it->second) Upsert(&out, e, incoming ? InLess : OutLess);
+      pending_.erase(it);
     }
   }
   cached_ += 1 + out.size();
-  return &lists.emplace(key, std::move(out)).first->second;
+  return &lists_.emplace(key, std::move(out)).first->second;
+}
+
+Result<std::vector<EdgeRecord>> StoreWriter::UncachedEdges(NodeId node, EdgeKind kind,
+                                                           bool outgoing) {
+  std::vector<EdgeRecord> out;
+  TRIB_RETURN_IF_ERROR(ScanEdges(*store_.h_, node, kind, !outgoing, &out));
+  // Rare (ingest reads only the cached direction): a pass over this commit's edges.
+  for (const auto& e : delta_.edges) {
+    if (e.kind == kind && (outgoing ? e.from : e.to) == node) {
+      Upsert(&out, e, outgoing ? OutLess : InLess);
+    }
+  }
+  return out;
 }
 
 Result<std::vector<EdgeRecord>> StoreWriter::Edges(NodeId node, EdgeKind kind, bool outgoing) {
-  TRIB_ASSIGN_OR_RETURN(std::vector<EdgeRecord> * list,
-                        List(outgoing ? kOutLists : kInLists, {node, kNoNode, kind}));
+  if (outgoing == CachedIncoming(kind)) return UncachedEdges(node, kind, outgoing);
+  TRIB_ASSIGN_OR_RETURN(std::vector<EdgeRecord> * list, List(node, kind));
   return *list;
 }
 
-Result<const std::vector<EdgeRecord>*> StoreWriter::EdgesBetween(NodeId from, EdgeKind kind,
-                                                                 NodeId to) {
-  TRIB_ASSIGN_OR_RETURN(std::vector<EdgeRecord> * list, List(kBetweenLists, {from, to, kind}));
-  return list;
+Result<std::span<const EdgeRecord>> StoreWriter::EdgesBetween(NodeId from, EdgeKind kind,
+                                                              NodeId to) {
+  const bool incoming = CachedIncoming(kind);
+  TRIB_ASSIGN_OR_RETURN(std::vector<EdgeRecord> * list, List(incoming ? to : from, kind));
+  // The list is sorted by the other end first.
+  const NodeId other = incoming ? from : to;
+  auto end_of = [&](const EdgeRecord& e) { return incoming ? e.from : e.to; };
+  auto lo = std::partition_point(list->begin(), list->end(),
+                                 [&](const EdgeRecord& e) { return end_of(e) < other; });
+  auto hi = std::partition_point(lo, list->end(),
+                                 [&](const EdgeRecord& e) { return end_of(e) == other; });
+  return std::span<const EdgeRecord>(list->data() + (lo - list->begin()), hi - lo);
 }
 
 Result<std::optional<std::vector<SchemaColumn>>> StoreWriter::LatestSchema(NodeId dataset,
@@ -332,24 +359,21 @@ void StoreWriter::PutEdge(const EdgeRecord& edge) {
 }
 
 void StoreWriter::CacheEdge(const EdgeRecord& e) {
-  auto update = [&](ListSet set, const ListKey& key, bool fresh) {
-    auto less = set == kInLists ? InLess : OutLess;
-    auto it = lists_[set].find(key);
-    if (it == lists_[set].end()) {
-      if (!fresh) {
-        // Not cached: kept aside until the commit, for a load before it to merge in.
-        Upsert(&pending_[set][key], e, less);
-        return;
-      }
-      it = lists_[set].emplace(key, std::vector<EdgeRecord>()).first;
-      ++cached_;
+  const bool incoming = CachedIncoming(e.kind);
+  const ListKey key{incoming ? e.to : e.from, e.kind};
+  auto less = incoming ? InLess : OutLess;
+  auto it = lists_.find(key);
+  if (it == lists_.end()) {
+    if (!Fresh(key.node)) {
+      // Not cached: kept aside until the commit, for a load before it to merge in.
+      Upsert(&pending_[key], e, less);
+      return;
     }
-    Upsert(&it->second, e, less);
+    it = lists_.emplace(key, std::vector<EdgeRecord>()).first;  // a fresh node had none
     ++cached_;
-  };
-  update(kOutLists, {e.from, kNoNode, e.kind}, Fresh(e.from));
-  update(kBetweenLists, {e.from, e.to, e.kind}, Fresh(e.from) || Fresh(e.to));
-  update(kInLists, {e.to, kNoNode, e.kind}, Fresh(e.to));
+  }
+  Upsert(&it->second, e, less);
+  ++cached_;
 }
 
 void StoreWriter::PutSchema(NodeId dataset, Micros time, const std::vector<SchemaColumn>& cols) {
@@ -370,7 +394,7 @@ void StoreWriter::DropCache() {
   names_.clear();
   nodes_.clear();
   runs_.clear();
-  for (auto& l : lists_) l.clear();
+  lists_.clear();
   field_lists_.clear();
   schemas_.clear();
   cached_ = 0;

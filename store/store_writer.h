@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,9 +48,9 @@ class StoreWriter {
   Result<std::vector<std::pair<std::string, NodeId>>> ScanNames(const std::string& prefix);
   // Edges with their values. `outgoing`: edges from `node`; else edges into `node`.
   Result<std::vector<EdgeRecord>> Edges(NodeId node, EdgeKind kind, bool outgoing);
-  // Every record of (from, kind, to) over all jobs and intervals, in key order. The list is
-  // the writer's own: valid until the next write or commit.
-  Result<const std::vector<EdgeRecord>*> EdgesBetween(NodeId from, EdgeKind kind, NodeId to);
+  // Every record of (from, kind, to) over all jobs and intervals, ordered by (job,
+  // first_seen). The records are the writer's own: valid until the next write or commit.
+  Result<std::span<const EdgeRecord>> EdgesBetween(NodeId from, EdgeKind kind, NodeId to);
   Result<std::optional<std::vector<SchemaColumn>>> LatestSchema(NodeId dataset,
                                                                 Micros* time = nullptr);
   Result<std::optional<uint64_t>> FindDigest(const std::string& digest);
@@ -92,29 +93,32 @@ class StoreWriter {
     std::optional<std::vector<SchemaColumn>> columns;
     Micros time = 0;
   };
-  // An edge list: the edges of one node and kind (`other` == kNoNode), or between two nodes.
+  // The edges of one node and kind, in one direction. Each edge is cached in one list only:
+  // kRead and kDerive edges in the list of edges into their target (in_edges key order:
+  // from, job, first_seen), kWrite edges in the list out of their source (out_edges key
+  // order: to, job, first_seen). Those are the lists ingest reads.
   struct ListKey {
     NodeId node;
-    NodeId other;
     EdgeKind kind;
     bool operator==(const ListKey&) const = default;
   };
   struct ListKeyHash {
     size_t operator()(const ListKey& k) const {
-      uint64_t h = k.node * 0x9e3779b97f4a7c15ULL;
-      h ^= (k.other + static_cast<uint64_t>(k.kind)) * 0xc2b2ae3d27d4eb4fULL;
-      return static_cast<size_t>(h ^ (h >> 29));
+      uint64_t h = (k.node * 4 + static_cast<uint64_t>(k.kind)) * 0x9e3779b97f4a7c15ULL;
+      return static_cast<size_t>(h ^ (h >> 32));
     }
   };
   using EdgeLists = std::unordered_map<ListKey, std::vector<EdgeRecord>, ListKeyHash>;
-  enum ListSet { kOutLists, kBetweenLists, kInLists, kListSets };
+  static bool CachedIncoming(EdgeKind kind) { return kind != EdgeKind::kWrite; }
 
   void DropCache();
-  // Records `e` in every cached edge list that should hold it, and in the pending overlay of
-  // those not cached, which a later load from the store merges in.
+  // Records `e` in its list when cached, else in the pending overlay, which a later load of
+  // the list from the store merges in.
   void CacheEdge(const EdgeRecord& e);
-  // The list `key` of `set`, loaded from the committed store on a miss.
-  Result<std::vector<EdgeRecord>*> List(ListSet set, const ListKey& key);
+  // The cached list of `node` and `kind` (see ListKey), loaded from the store on a miss.
+  Result<std::vector<EdgeRecord>*> List(NodeId node, EdgeKind kind);
+  // Edges in the direction that is not cached: read from the store, with the pending edges.
+  Result<std::vector<EdgeRecord>> UncachedEdges(NodeId node, EdgeKind kind, bool outgoing);
 
   GraphStore& store_;
   std::unique_ptr<WriterState> w_;
@@ -127,9 +131,9 @@ class StoreWriter {
   std::unordered_map<std::string, std::optional<NodeId>> names_;
   std::unordered_map<NodeId, std::optional<NodeRecord>> nodes_;
   std::unordered_map<NodeId, std::optional<RunRecord>> runs_;
-  EdgeLists lists_[kListSets];
+  EdgeLists lists_;
   // Pending edges of lists not cached, by list; emptied by each commit.
-  EdgeLists pending_[kListSets];
+  EdgeLists pending_;
   std::unordered_map<NodeId, std::vector<std::pair<std::string, NodeId>>> field_lists_;
   std::unordered_map<NodeId, CachedSchema> schemas_;
   std::unordered_map<std::string, uint64_t> pending_digests_;  // emptied by each commit

@@ -151,7 +151,7 @@ class TestStore {
   std::vector<EdgeRecord> Edges(NodeId from, EdgeKind kind, NodeId to) {
     auto r = writer_->EdgesBetween(from, kind, to);
     EXPECT_TRUE(r.ok());
-    return r.ok() ? **r : std::vector<EdgeRecord>{};
+    return r.ok() ? std::vector<EdgeRecord>(r->begin(), r->end()) : std::vector<EdgeRecord>{};
   }
   bool Current(NodeId from, EdgeKind kind, NodeId to) {
     for (const auto& e : Edges(from, kind, to)) {

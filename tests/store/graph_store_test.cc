@@ -136,8 +136,8 @@ TEST_F(GraphStoreTest, PendingWritesMergeWithUncachedCommittedRecords) {
   EXPECT_EQ((*in)[0].retired, 30);
   auto between = w->EdgesBetween(100, EdgeKind::kDerive, 200);
   ASSERT_TRUE(between.ok());
-  ASSERT_EQ((*between)->size(), 1u);
-  EXPECT_EQ((**between)[0].retired, 30);
+  ASSERT_EQ(between->size(), 1u);
+  EXPECT_EQ((*between)[0].retired, 30);
   Micros t = 0;
   auto schema = w->LatestSchema(ds, &t);
   ASSERT_TRUE(schema.ok() && schema->has_value());
@@ -204,8 +204,8 @@ TEST_F(GraphStoreTest, EdgesAreIndexedBothWays) {
   ASSERT_TRUE(store->Commit(*w).ok());
   auto between = w->EdgesBetween(10, EdgeKind::kDerive, 20);
   ASSERT_TRUE(between.ok());
-  ASSERT_EQ((*between)->size(), 1u);
-  EXPECT_EQ((**between)[0].retired, 200);
+  ASSERT_EQ(between->size(), 1u);
+  EXPECT_EQ((*between)[0].retired, 200);
 }
 
 TEST_F(GraphStoreTest, CountersAndRecordsSurviveReopen) {
