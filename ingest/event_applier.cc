@@ -136,7 +136,10 @@ class Application {
   Status Run();
 
  private:
+  // The event's own copy of a node, to change (written by Flush when touched).
   Result<NodeRecord*> Node(NodeId id);
+  // A node to read: the event's copy if it has one, else the writer's.
+  Result<const NodeRecord*> Peek(NodeId id);
   // Finds the node named `key`, or creates it; `seen` clears (or, for a new node, skips)
   // the unseen flag.
   Result<NodeId> ResolveNode(const std::string& key, NodeKind kind, const std::string& ns,
@@ -175,9 +178,16 @@ class Application {
 Result<NodeRecord*> Application::Node(NodeId id) {
   auto it = nodes_.find(id);
   if (it != nodes_.end()) return &it->second;
-  TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> n, w_.GetNode(id));
+  TRIB_ASSIGN_OR_RETURN(const NodeRecord* n, Peek(id));
+  return &nodes_.emplace(id, *n).first->second;
+}
+
+Result<const NodeRecord*> Application::Peek(NodeId id) {
+  auto it = nodes_.find(id);
+  if (it != nodes_.end()) return &it->second;
+  TRIB_ASSIGN_OR_RETURN(const NodeRecord* n, w_.PeekNode(id));
   if (!n) return Status::DataLoss("name index points at missing node " + std::to_string(id));
-  return &nodes_.emplace(id, std::move(*n)).first->second;
+  return n;
 }
 
 Result<NodeId> Application::ResolveNode(const std::string& key, NodeKind kind,
@@ -185,10 +195,11 @@ Result<NodeId> Application::ResolveNode(const std::string& key, NodeKind kind,
                                         NodeId dataset, const std::string& field, bool seen) {
   TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
   if (id) {
-    TRIB_ASSIGN_OR_RETURN(NodeRecord * n, Node(*id));
+    TRIB_ASSIGN_OR_RETURN(const NodeRecord* n, Peek(*id));
     if (seen && n->unseen()) {
-      n->flags &= ~kFlagUnseen;
-      Touch(n);
+      TRIB_ASSIGN_OR_RETURN(NodeRecord * changed, Node(*id));
+      changed->flags &= ~kFlagUnseen;
+      Touch(changed);
     }
     return *id;
   }
@@ -213,7 +224,7 @@ Result<NodeId> Application::ResolveJob(const std::string& ns, const std::string&
 }
 
 Result<NodeId> Application::ResolveRun(const std::string& run_id, NodeId job) {
-  TRIB_ASSIGN_OR_RETURN(NodeRecord * j, Node(job));
+  TRIB_ASSIGN_OR_RETURN(const NodeRecord* j, Peek(job));
   std::string key = RunNameKey(run_id, j->ns, j->name);
   TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
   if (id) {
@@ -271,10 +282,11 @@ Status Application::ApplySchema(NodeId dataset, const std::vector<SchemaField>& 
   for (const auto& f : schema) {
     cols.push_back({f.path, f.type, f.description});
     TRIB_ASSIGN_OR_RETURN(NodeId fid, ResolveField(dataset, f.path, true));
-    TRIB_ASSIGN_OR_RETURN(NodeRecord * fn, Node(fid));
+    TRIB_ASSIGN_OR_RETURN(const NodeRecord* fn, Peek(fid));
     if (fn->field_type != f.type && t_ >= fn->updated) {
-      fn->field_type = f.type;
-      Touch(fn);
+      TRIB_ASSIGN_OR_RETURN(NodeRecord * changed, Node(fid));
+      changed->field_type = f.type;
+      Touch(changed);
     }
   }
   Micros latest_time = 0;
@@ -368,7 +380,7 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
   }
   // A column edge implies its input dataset is read, even if `inputs` left it out.
   for (const auto& [edge, _] : report->column_edges) {
-    TRIB_ASSIGN_OR_RETURN(NodeRecord * src, Node(edge.first));
+    TRIB_ASSIGN_OR_RETURN(const NodeRecord* src, Peek(edge.first));
     if (src->dataset != dataset) InsertSorted(&report->inputs, src->dataset);
   }
   return Status::Ok();
@@ -540,7 +552,7 @@ Status Application::RetireStatic(NodeId dataset, const Report& keep) {
 }
 
 Status Application::Flush() {
-  for (NodeId id : dirty_nodes_) w_.PutNode(nodes_.at(id));
+  for (NodeId id : dirty_nodes_) w_.PutNode(std::move(nodes_.at(id)));
   for (NodeId id : dirty_runs_) w_.PutRun(runs_.at(id));
   return Status::Ok();
 }

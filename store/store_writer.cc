@@ -86,18 +86,26 @@ Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
   return id;
 }
 
-Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
-  if (auto it = nodes_.find(id); it != nodes_.end()) return it->second;
-  std::string v;
-  TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfNodes, IdKey(id), &v));
-  std::optional<NodeRecord> n;
-  if (found) {
-    n.emplace();
-    TRIB_RETURN_IF_ERROR(DecodeNode(v, &*n));
+Result<const NodeRecord*> StoreWriter::PeekNode(NodeId id) {
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) {
+    std::string v;
+    TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfNodes, IdKey(id), &v));
+    std::optional<NodeRecord> n;
+    if (found) {
+      n.emplace();
+      TRIB_RETURN_IF_ERROR(DecodeNode(v, &*n));
+    }
+    it = nodes_.emplace(id, std::move(n)).first;
+    ++cached_;
   }
-  nodes_.emplace(id, n);
-  ++cached_;
-  return n;
+  return it->second ? &*it->second : nullptr;
+}
+
+Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
+  TRIB_ASSIGN_OR_RETURN(const NodeRecord* n, PeekNode(id));
+  if (!n) return std::optional<NodeRecord>();
+  return std::optional<NodeRecord>(*n);
 }
 
 Result<std::optional<RunRecord>> StoreWriter::GetRun(NodeId id) {
@@ -337,10 +345,11 @@ void StoreWriter::PutName(const std::string& key, NodeId id) {
   ++cached_;
 }
 
-void StoreWriter::PutNode(const NodeRecord& node) {
+void StoreWriter::PutNode(NodeRecord node) {
   w_->batch.Put(store_.h_->cf[kCfNodes], IdKey(node.id), EncodeNode(node));
   delta_.nodes.push_back(node);
-  nodes_[node.id] = node;
+  NodeId id = node.id;
+  nodes_[id] = std::move(node);
   ++cached_;
 }
 

@@ -44,6 +44,9 @@ class StoreWriter {
   // Reads through pending writes.
   Result<std::optional<NodeId>> FindName(const std::string& key);
   Result<std::optional<NodeRecord>> GetNode(NodeId id);
+  // The writer's own record of `id` (null when there is none): valid until the next write
+  // of that node or the next commit.
+  Result<const NodeRecord*> PeekNode(NodeId id);
   Result<std::optional<RunRecord>> GetRun(NodeId id);
   Result<std::vector<std::pair<std::string, NodeId>>> ScanNames(const std::string& prefix);
   // Edges with their values. `outgoing`: edges from `node`; else edges into `node`.
@@ -61,7 +64,7 @@ class StoreWriter {
   uint64_t AppendEvent(std::string_view bytes);
   void PutDigest(const std::string& digest, uint64_t seq);
   void PutName(const std::string& key, NodeId id);
-  void PutNode(const NodeRecord& node);
+  void PutNode(NodeRecord node);
   void PutRun(const RunRecord& run);
   void PutEdge(const EdgeRecord& edge);  // both out_edges and in_edges
   void PutSchema(NodeId dataset, Micros time, const std::vector<SchemaColumn>& cols);
