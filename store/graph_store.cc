@@ -1,8 +1,8 @@
 #include "store/graph_store.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <filesystem>
 
@@ -64,6 +64,9 @@ Result<std::unique_ptr<GraphStore>> GraphStore::Open(const StoreOptions& options
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   table.cache_index_and_filter_blocks = true;
+  // Ingest looks up names that mostly do not exist yet (new fields, runs): a Bloom filter
+  // answers those without reading the table's blocks.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions& cfo = handles->cf_options;
   cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cfo.compression = rocksdb::kLZ4Compression;

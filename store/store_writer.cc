@@ -40,8 +40,7 @@ void StoreWriter::Written() {
 void StoreWriter::Clear() {
   Written();
   // Entries are small but many: past the budget, start over rather than track recency.
-  constexpr size_t kCacheBudget = 1'000'000;
-  if (cached_ > kCacheBudget) DropCache();
+  if (cached_ > store_.options().writer_cache_entries) DropCache();
   delta_ = GraphDelta();
 }
 
