@@ -129,7 +129,7 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
         for (uint32_t ei : adjacent) {
           const GraphEdge& e = graph.edge(ei);
           if (!EdgeVisible(graph, e, query)) continue;
-          result.edges.push_back(ei);
+          if (query.collect_edges) result.edges.push_back(ei);
           NodeId w = upstream ? e.from : e.to;
           if (s.mark[w] == s.epoch) continue;
           s.mark[w] = s.epoch;
@@ -147,21 +147,33 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
   if (query.direction != Direction::kDownstream) run(/*upstream=*/true);
   if (query.direction != Direction::kUpstream) run(/*upstream=*/false);
 
-  // With both directions a node can be reached both ways; keep its shortest distance.
-  std::stable_sort(result.nodes.begin(), result.nodes.end(),
-                   [](const ClosureNode& a, const ClosureNode& b) {
-                     return a.id != b.id ? a.id < b.id : a.distance < b.distance;
-                   });
-  result.nodes.erase(
-      std::unique(result.nodes.begin(), result.nodes.end(),
-                  [](const ClosureNode& a, const ClosureNode& b) { return a.id == b.id; }),
-      result.nodes.end());
-  std::stable_sort(result.nodes.begin(), result.nodes.end(),
-                   [](const ClosureNode& a, const ClosureNode& b) {
-                     return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
-                   });
-  std::sort(result.edges.begin(), result.edges.end());
-  result.edges.erase(std::unique(result.edges.begin(), result.edges.end()), result.edges.end());
+  auto by_distance = [](const ClosureNode& a, const ClosureNode& b) {
+    return a.distance != b.distance ? a.distance < b.distance : a.id < b.id;
+  };
+  if (query.direction == Direction::kBoth) {
+    // A node can be reached both ways; keep its shortest distance.
+    std::stable_sort(result.nodes.begin(), result.nodes.end(),
+                     [](const ClosureNode& a, const ClosureNode& b) {
+                       return a.id != b.id ? a.id < b.id : a.distance < b.distance;
+                     });
+    result.nodes.erase(
+        std::unique(result.nodes.begin(), result.nodes.end(),
+                    [](const ClosureNode& a, const ClosureNode& b) { return a.id == b.id; }),
+        result.nodes.end());
+    std::sort(result.nodes.begin(), result.nodes.end(), by_distance);
+    std::sort(result.edges.begin(), result.edges.end());
+    result.edges.erase(std::unique(result.edges.begin(), result.edges.end()), result.edges.end());
+  } else {
+    // One walk: every node was reached once, in order of distance (the seeds first), and
+    // every edge crossed once. Only each distance's nodes need sorting.
+    for (auto lo = result.nodes.begin(); lo != result.nodes.end();) {
+      auto hi = std::find_if(lo, result.nodes.end(),
+                             [&](const ClosureNode& n) { return n.distance != lo->distance; });
+      std::sort(lo, hi, by_distance);
+      lo = hi;
+    }
+    std::sort(result.edges.begin(), result.edges.end());
+  }
   return result;
 }
 

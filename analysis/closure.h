@@ -33,6 +33,8 @@ struct ClosureQuery {
   bool direct_only = false;
   // Answer from the graph as it stood at this time; unset: current lineage.
   std::optional<Micros> as_of;
+  // false: nodes only; ClosureResult::edges stays empty (a cheaper walk and answer).
+  bool collect_edges = true;
 };
 
 struct ClosureNode {

@@ -31,6 +31,7 @@ usage:
                     --namespace NS --name NAME [--field F])
                     [--direction upstream|downstream|both] [--depth N]
                     [--level dataset|column] [--direct-only] [--as-of TIME]
+                    [--edges true|false]
   tributary impact  [--data DIR] (NODE | --run-id ID) [--depth N] [--direct-only]
                     [--as-of TIME] [--since TIME] [--json]
   tributary rootcause [--data DIR] NODE [--depth N] [--as-of TIME]
@@ -480,7 +481,7 @@ int RunCli(const std::vector<std::string>& argv, std::ostream& out, std::ostream
   if (a.command == "ingest") return Ingest(a, out, err);
   if (a.command == "closure") {
     return Query(a, out, err,
-                 With(kNodeOptions, {"direction", "depth", "level", "direct-only", "as-of"}),
+                 With(kNodeOptions, {"direction", "depth", "level", "direct-only", "as-of", "edges"}),
                  &Service::Closure, nullptr);
   }
   if (a.command == "impact") {

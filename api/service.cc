@@ -188,6 +188,9 @@ ApiResponse Service::PostBatch(std::string_view body, bool ndjson) {
 ApiResponse Service::Closure(const Params& params) {
   Result<ClosureQuery> parsed = ParseClosureQuery(*store_, params, "downstream");
   if (!parsed.ok()) return ErrorResponse(parsed.status());
+  Result<bool> with_edges = ParseBool(params, "edges", true);
+  if (!with_edges.ok()) return ErrorResponse(with_edges.status());
+  parsed->collect_edges = *with_edges;
   const ClosureQuery& q = *parsed;
 
   GraphReader reader = graph_->Read();
@@ -203,7 +206,9 @@ ApiResponse Service::Closure(const Params& params) {
   out.append("{\"root\":");
   AppendNodeJson(&out, reader, q.root, nullptr, nullptr);
   out.append(",\"query\":");
-  out.append(ClosureQueryJson(q).dump());
+  nlohmann::json query = ClosureQueryJson(q);
+  query["edges"] = q.collect_edges;
+  out.append(query.dump());
   out.append(",\"nodes\":[");
   for (size_t i = 0; i < result->nodes.size(); ++i) {
     const ClosureNode& n = result->nodes[i];
@@ -213,12 +218,16 @@ ApiResponse Service::Closure(const Params& params) {
                                 : nullptr;
     AppendNodeJson(&out, reader, n.id, &n.distance, direction);
   }
-  out.append("],\"edges\":[");
-  for (size_t i = 0; i < result->edges.size(); ++i) {
-    if (i) out.push_back(',');
-    AppendEdgeJson(&out, reader, reader.edge(result->edges[i]));
+  out.push_back(']');
+  if (q.collect_edges) {
+    out.append(",\"edges\":[");
+    for (size_t i = 0; i < result->edges.size(); ++i) {
+      if (i) out.push_back(',');
+      AppendEdgeJson(&out, reader, reader.edge(result->edges[i]));
+    }
+    out.push_back(']');
   }
-  out.append("]}");
+  out.push_back('}');
   return r;
 }
 

@@ -17,7 +17,6 @@ const char* const kDirect[] = {"IDENTITY", "TRANSFORMATION", "AGGREGATION"};
 const char* const kIndirect[] = {"JOIN", "GROUP_BY", "FILTER", "SORT", "WINDOW", "CONDITIONAL"};
 const char* kProducer = "https://github.com/tributary/bench/mesh-generator";
 
-std::string Column(int c) { return c < kNumKeys ? kKeys[c] : "c" + std::to_string(c); }
 
 json Facet(const char* schema) {
   return {{"_producer", kProducer},
@@ -39,6 +38,10 @@ std::string RunId(uint64_t seed, uint64_t job, int run) {
 
 std::string MeshGenerator::DatasetNamespace(uint64_t dataset, int domains) {
   return "postgres://domain" + std::to_string(dataset % domains) + ".mesh:5432";
+}
+
+std::string MeshGenerator::ColumnName(int column) {
+  return column < kNumKeys ? kKeys[column] : "c" + std::to_string(column);
 }
 
 std::string MeshGenerator::DatasetName(uint64_t dataset) {
@@ -85,7 +88,7 @@ void MeshGenerator::Generate(const std::function<void(const std::string&)>& emit
       json fields = json::object();
       json schema_fields = json::array();
       for (int c = 0; c < o.columns; ++c) {
-        schema_fields.push_back({{"name", Column(c)}, {"type", c < kNumKeys ? "bigint" : "text"}});
+        schema_fields.push_back({{"name", MeshGenerator::ColumnName(c)}, {"type", c < kNumKeys ? "bigint" : "text"}});
         json in = json::array();
         int n = 1 + static_cast<int>(rng() % 3);
         for (int k = 0; k < n; ++k) {
@@ -96,10 +99,10 @@ void MeshGenerator::Generate(const std::function<void(const std::string&)>& emit
                     {"masking", direct && rng() % 50 == 0}};
           in.push_back({{"namespace", DatasetNamespace(src, o.domains)},
                         {"name", DatasetName(src)},
-                        {"field", Column(pick_column(c))},
+                        {"field", MeshGenerator::ColumnName(pick_column(c))},
                         {"transformations", json::array({t})}});
         }
-        fields[Column(c)] = {{"inputFields", in}};
+        fields[MeshGenerator::ColumnName(c)] = {{"inputFields", in}};
       }
       json cl = Facet("1-2-0/ColumnLineageDatasetFacet.json");
       cl["fields"] = std::move(fields);

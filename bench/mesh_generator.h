@@ -41,6 +41,7 @@ class MeshGenerator {
   // "order_id", "event_ts", "updated_at"). Namespace of dataset i:
   static std::string DatasetNamespace(uint64_t dataset, int domains);
   static std::string DatasetName(uint64_t dataset);
+  static std::string ColumnName(int column);
 
  private:
   MeshOptions options_;

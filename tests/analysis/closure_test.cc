@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <tuple>
 
 #include "tests/test_util.h"
 
@@ -88,6 +89,21 @@ TEST_F(ClosureTest, CyclesTerminateAndDiamondsCountOnceAtTheShortestDistance) {
   EXPECT_EQ(d[s_.Field("c", "y")], 1);  // reached twice, reported once at 1
   EXPECT_EQ(d[s_.Field("c", "x")], 2);
   EXPECT_EQ(r.edges.size(), 5u);  // every edge among them, the back edge c.x -> a.x too
+  // Ordered by distance, then id.
+  for (size_t i = 1; i < r.nodes.size(); ++i) {
+    EXPECT_TRUE(std::tie(r.nodes[i - 1].distance, r.nodes[i - 1].id) <
+                std::tie(r.nodes[i].distance, r.nodes[i].id));
+  }
+
+  // Without edges: the same nodes in the same order.
+  ClosureResult nodes_only =
+      Run({.root = s_.Field("a", "x"), .level = Level::kColumn, .collect_edges = false});
+  EXPECT_TRUE(nodes_only.edges.empty());
+  ASSERT_EQ(nodes_only.nodes.size(), r.nodes.size());
+  for (size_t i = 0; i < r.nodes.size(); ++i) {
+    EXPECT_EQ(nodes_only.nodes[i].id, r.nodes[i].id);
+    EXPECT_EQ(nodes_only.nodes[i].distance, r.nodes[i].distance);
+  }
 }
 
 TEST_F(ClosureTest, DirectOnlySkipsIndirectEdges) {

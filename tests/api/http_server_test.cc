@@ -259,6 +259,7 @@ TEST_F(HttpServerTest, ClosureParametersAreChecked) {
       {ok + "&level=table", 400, "level"},
       {ok + "&direct_only=maybe", 400, "direct_only"},
       {ok + "&as_of=yesterday", 400, "as_of"},
+      {ok + "&edges=some", 400, "edges"},
       {"/api/v1/closure?name=x", 400, "namespace"},
       {"/api/v1/closure?namespace=x", 400, "name"},
       {"/api/v1/closure?kind=table&namespace=x&name=y", 400, "kind"},
@@ -288,6 +289,13 @@ TEST_F(HttpServerTest, MarquezNodeIdsWithPortsInTheNamespaceResolve) {
   json r = Get("/api/v1/closure?nodeId=" +
                Encode("datasetField:postgres://db.prod:5432:shop.public.orders:id"));
   ASSERT_EQ(r["nodes"].size(), 2u);
+  EXPECT_EQ(r["edges"].size(), 1u);
+  // edges=false: the same nodes, no edges.
+  json compact = Get("/api/v1/closure?edges=false&nodeId=" +
+                     Encode("datasetField:postgres://db.prod:5432:shop.public.orders:id"));
+  EXPECT_EQ(compact["nodes"], r["nodes"]);
+  EXPECT_FALSE(compact.contains("edges"));
+  EXPECT_EQ(compact["query"]["edges"], false);
   EXPECT_EQ(r["nodes"][1]["id"], "datasetField:postgres://db.prod:5432:shop.public.orders_copy:id");
   EXPECT_EQ(r["nodes"][1]["distance"], 1);
 }
