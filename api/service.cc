@@ -85,7 +85,7 @@ Service::ParsedChunk Service::ParseTexts(std::vector<std::string> texts) {
         chunk.results[i] = ev.status();
         continue;
       }
-      items[i] = IngestItem{std::move(ev).value(), std::move(texts[i]), std::move(canonical)};
+      items[i] = IngestItem{std::move(ev).value(), std::move(texts[i]), EventDigest(canonical)};
     }
   };
   // Parsing is the costly part of ingest: spread large batches over the cores.
@@ -428,7 +428,7 @@ Status Service::Rebuild() {
       return Status::Ok();
     }
     writer->SetSavePoint();
-    Result<ApplyOutcome> r = applier.Apply(*ev, bytes, canonical, *writer, seq);
+    Result<ApplyOutcome> r = applier.Apply(*ev, bytes, EventDigest(canonical), *writer, seq);
     if (!r.ok()) {
       TRIB_RETURN_IF_ERROR(writer->RollbackToSavePoint());
       ++skipped;

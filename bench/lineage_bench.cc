@@ -79,7 +79,7 @@ Mesh& LoadMesh(uint64_t edges) {
     for (auto& e : Events(datasets, 1, Layers())) {
       std::string canonical;
       auto ev = parser.Parse(e, &canonical);
-      items.push_back({std::move(ev).value(), std::move(e), std::move(canonical)});
+      items.push_back({std::move(ev).value(), std::move(e), EventDigest(canonical)});
       if (items.size() == 1024) {
         pipeline.SubmitAll(std::move(items));
         items.clear();
@@ -274,7 +274,7 @@ void BM_Ingest(benchmark::State& state) {
       for (const auto& e : events) {
         std::string canonical;
         auto ev = parser.Parse(e, &canonical);
-        items.push_back({std::move(ev).value(), e, std::move(canonical)});
+        items.push_back({std::move(ev).value(), e, EventDigest(canonical)});
       }
       pipeline.SubmitAll(std::move(items));
     }

@@ -689,11 +689,12 @@ Status Application::Run() {
 
 }  // namespace
 
+std::string EventDigest(const std::string& canonical) { return Sha256Raw(canonical); }
+
 Result<ApplyOutcome> EventApplier::Apply(const ParsedEvent& event, std::string_view raw,
-                                         const std::string& canonical, StoreWriter& writer,
+                                         const std::string& digest, StoreWriter& writer,
                                          uint64_t seq) const {
   ApplyOutcome outcome;
-  std::string digest = Sha256Raw(canonical);
   TRIB_ASSIGN_OR_RETURN(std::optional<uint64_t> dup, writer.FindDigest(digest));
   if (dup) {
     outcome.seq = *dup;

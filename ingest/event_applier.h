@@ -37,11 +37,16 @@ class EventApplier {
  public:
   // Applies `event` to `writer`. When `seq` is 0, `raw` is appended to the event log and
   // its sequence number returned; a replay (rebuild) passes the event's existing sequence
-  // number instead and nothing is appended. `canonical` identifies exact duplicates.
-  // On error the writer may hold partial writes: callers wrap the call in a save point.
+  // number instead and nothing is appended. `digest` (EventDigest) identifies exact
+  // duplicates. On error the writer may hold partial writes: callers wrap the call in a save
+  // point.
   Result<ApplyOutcome> Apply(const ParsedEvent& event, std::string_view raw,
-                             const std::string& canonical, StoreWriter& writer,
+                             const std::string& digest, StoreWriter& writer,
                              uint64_t seq = 0) const;
 };
+
+// The digest of an event's canonical form (EventParser::Parse): computed where the event is
+// parsed, off the writer thread.
+std::string EventDigest(const std::string& canonical);
 
 }  // namespace tributary

@@ -61,7 +61,7 @@ void IngestPipeline::WriterLoop() {
     for (auto& p : group) {
       writer->SetSavePoint();
       Result<ApplyOutcome> r =
-          applier_.Apply(p->item.event, p->item.raw, p->item.canonical, *writer);
+          applier_.Apply(p->item.event, p->item.raw, p->item.digest, *writer);
       if (r.ok()) {
         writer->PopSavePoint();
       } else if (Status undo = writer->RollbackToSavePoint(); !undo.ok()) {

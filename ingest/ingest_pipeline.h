@@ -29,7 +29,7 @@ namespace tributary {
 struct IngestItem {
   ParsedEvent event;
   std::string raw;        // the bytes to log
-  std::string canonical;  // for duplicate detection
+  std::string digest;  // EventDigest of its canonical form, for duplicate detection
 };
 
 class IngestPipeline {

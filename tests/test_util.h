@@ -117,7 +117,7 @@ class TestStore {
     std::string canonical;
     TRIB_ASSIGN_OR_RETURN(ParsedEvent ev, parser_.Parse(json, &canonical));
     writer_->SetSavePoint();
-    Result<ApplyOutcome> r = applier_.Apply(ev, json, canonical, *writer_);
+    Result<ApplyOutcome> r = applier_.Apply(ev, json, EventDigest(canonical), *writer_);
     if (!r.ok()) {
       (void)writer_->RollbackToSavePoint();
       return r;
