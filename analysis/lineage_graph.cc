@@ -40,10 +40,10 @@ struct LineageGraph::Impl {
 
   GraphEdge ToGraphEdge(const EdgeRecord& e) {
     GraphEdge g;
-    g.from = e.from;
-    g.to = e.to;
-    g.job = e.job;
-    g.last_run = e.last_run;
+    g.from = static_cast<uint32_t>(e.from);
+    g.to = static_cast<uint32_t>(e.to);
+    g.job = static_cast<uint32_t>(e.job);
+    g.last_run = static_cast<uint32_t>(e.last_run);
     g.first_seen = e.first_seen;
     g.retired = e.retired;
     g.kind = e.kind;

@@ -53,12 +53,14 @@ struct GraphRun {
   std::vector<NodeId> outputs;  // sorted
 };
 
-// An edge as queries see it. `transforms` indexes LineageGraph::transforms().
+// An edge as queries see it. `transforms` indexes LineageGraph::transforms(). Node ids are
+// dense and held in 32 bits here (the graph's CSR indexes vertices with 32 bits anyway):
+// memory per edge is what decides how large a graph one machine can hold.
 struct GraphEdge {
-  NodeId from = kNoNode;
-  NodeId to = kNoNode;
-  NodeId job = kNoNode;
-  NodeId last_run = kNoNode;
+  uint32_t from = kNoNode;
+  uint32_t to = kNoNode;
+  uint32_t job = kNoNode;
+  uint32_t last_run = kNoNode;
   Micros first_seen = 0;
   Micros retired = kForever;
   uint32_t transforms = 0;
@@ -67,6 +69,7 @@ struct GraphEdge {
   bool ValidAt(Micros t) const { return first_seen <= t && t < retired; }
   bool current() const { return retired == kForever; }
 };
+static_assert(sizeof(GraphEdge) == 40);
 
 struct GraphCounts {
   uint64_t datasets = 0;
