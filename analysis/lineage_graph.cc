@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <boost/graph/compressed_sparse_row_graph.hpp>
+#include <deque>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 
 namespace tributary {
@@ -19,6 +21,9 @@ const std::vector<NodeId> kNoFields;
 
 struct LineageGraph::Impl {
   std::vector<GraphNode> nodes;
+  // Interned names: a deque, so that the views keyed in text_ids stay valid as it grows.
+  std::deque<std::string> texts{""};
+  std::unordered_map<std::string_view, uint32_t> text_ids{{texts[0], 0}};
   std::vector<GraphEdge> edges;
   std::vector<std::vector<Transform>> transform_sets{{}};  // 0: the empty set
   std::map<std::vector<Transform>, uint32_t> transform_index{{{}, 0}};
@@ -31,6 +36,15 @@ struct LineageGraph::Impl {
   std::unordered_map<NodeId, std::vector<NodeId>> runs_of_job;
   std::unordered_map<NodeId, std::vector<NodeId>> runs_reading;
   std::unordered_map<NodeId, std::vector<NodeId>> runs_writing;
+
+  uint32_t Intern(const std::string& text) {
+    auto it = text_ids.find(text);
+    if (it != text_ids.end()) return it->second;
+    uint32_t id = static_cast<uint32_t>(texts.size());
+    texts.push_back(text);
+    text_ids.emplace(texts.back(), id);
+    return id;
+  }
 
   uint32_t InternTransforms(const std::vector<Transform>& ts) {
     auto [it, inserted] = transform_index.emplace(ts, transform_sets.size());
@@ -122,12 +136,12 @@ void LineageGraph::ApplyNodeLocked(const NodeRecord& n) {
   g.present = true;
   g.kind = n.kind;
   g.flags = n.flags;
-  g.dataset = n.dataset;
-  g.ns = n.ns;
-  g.name = n.name;
-  g.field = n.field;
-  g.latest_run = n.latest_run;
-  g.lineage_run = n.lineage_run;
+  g.dataset = static_cast<uint32_t>(n.dataset);
+  g.ns_text = impl.Intern(n.ns);
+  g.name_text = impl.Intern(n.name);
+  g.field_text = impl.Intern(n.field);
+  g.latest_run = static_cast<uint32_t>(n.latest_run);
+  g.lineage_run = static_cast<uint32_t>(n.lineage_run);
   g.lineage_time = n.lineage_time;
   if (is_new && n.kind == NodeKind::kField) impl.fields[n.dataset].push_back(n.id);
 }
@@ -195,6 +209,10 @@ GraphReader::GraphReader(const LineageGraph& g) : g_(g), lock_(g.mu_) {}
 
 size_t GraphReader::node_capacity() const { return g_.impl_->nodes.size(); }
 
+const std::string& GraphReader::text(uint32_t id) const {
+  return id < g_.impl_->texts.size() ? g_.impl_->texts[id] : g_.impl_->texts[0];
+}
+
 const GraphNode& GraphReader::node(NodeId id) const {
   static const GraphNode kAbsent;
   return id < g_.impl_->nodes.size() ? g_.impl_->nodes[id] : kAbsent;
@@ -253,9 +271,9 @@ std::string GraphNodeId(const GraphReader& g, NodeId id) {
   const GraphNode& n = g.node(id);
   if (n.kind == NodeKind::kField) {
     const GraphNode& d = g.node(n.dataset);
-    return MarquezNodeId(NodeKind::kField, d.ns, d.name, n.field);
+    return MarquezNodeId(NodeKind::kField, g.ns(d), g.name(d), g.field(n));
   }
-  return MarquezNodeId(n.kind, n.ns, n.name);
+  return MarquezNodeId(n.kind, g.ns(n), g.name(n));
 }
 
 GraphCounts GraphReader::counts() const {

@@ -25,20 +25,23 @@
 
 namespace tributary {
 
-// A node as queries see it.
+// A node as queries see it. Names are interned: GraphReader::ns(), name() and field() give
+// the text. Ids are held in 32 bits, as in the CSR. A node takes 40 bytes: with millions of
+// fields, memory per node is most of the graph's footprint after the edges.
 struct GraphNode {
   NodeKind kind = NodeKind::kDataset;
+  bool present = false;  // false for ids not (yet) used by a dataset, job or field
   uint32_t flags = 0;
-  bool present = false;      // false for ids not (yet) used by a dataset, job or field
-  NodeId dataset = kNoNode;  // field: its dataset
-  std::string ns;            // dataset, job
-  std::string name;          // dataset, job
-  std::string field;         // field: path
+  uint32_t dataset = kNoNode;  // field: its dataset
+  uint32_t ns_text = 0;        // dataset, job
+  uint32_t name_text = 0;      // dataset, job
+  uint32_t field_text = 0;     // field: path
   // Jobs: the latest run, and the completed run (and its time) the lineage comes from.
-  NodeId latest_run = kNoNode;
-  NodeId lineage_run = kNoNode;
+  uint32_t latest_run = kNoNode;
+  uint32_t lineage_run = kNoNode;
   Micros lineage_time = 0;
 };
+static_assert(sizeof(GraphNode) == 40);
 
 // A run as queries see it.
 struct GraphRun {
@@ -91,6 +94,11 @@ class GraphReader {
 
   size_t node_capacity() const;  // one past the largest node id
   const GraphNode& node(NodeId id) const;
+  // A node's interned names ("" where it has none).
+  const std::string& ns(const GraphNode& n) const { return text(n.ns_text); }
+  const std::string& name(const GraphNode& n) const { return text(n.name_text); }
+  const std::string& field(const GraphNode& n) const { return text(n.field_text); }
+  const std::string& text(uint32_t id) const;
   const GraphEdge& edge(uint32_t index) const;
   const std::vector<Transform>& transforms(uint32_t index) const;
   // Appends to `out` the index of each edge out of (outgoing) or into `id`.

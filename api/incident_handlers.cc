@@ -29,7 +29,7 @@ json RunRef(const GraphReader& g, NodeId run_id) {
   if (!r) return nullptr;
   const GraphNode& job = g.node(r->job);
   return {{"runId", r->run_id},
-          {"job", {{"namespace", job.ns}, {"name", job.name}}},
+          {"job", {{"namespace", g.ns(job)}, {"name", g.name(job)}}},
           {"state", RunStateName(r->state)},
           {"startedAt", TimeOrNull(r->started_at)},
           {"endedAt", TimeOrNull(r->ended_at)}};
@@ -119,7 +119,7 @@ ApiResponse Service::Impact(const Params& p) {
     j["indirectOnly"] = d.indirect_only;
     json cols = json::array();
     for (const auto& c : d.columns) {
-      cols.push_back({{"field", g.node(c.field).field},
+      cols.push_back({{"field", g.field(g.node(c.field))},
                       {"distance", c.distance},
                       {"exact", c.exact},
                       {"indirectOnly", c.indirect_only}});
@@ -358,13 +358,13 @@ ApiResponse Service::RunLineageUpstream(const Params& p) {
       for (const auto& in : u.inputs) {
         const GraphNode& d = g.node(in.dataset);
         const GraphRun* producer = in.produced_by == kNoNode ? nullptr : g.run(in.produced_by);
-        inputs.push_back({{"namespace", d.ns},
-                          {"name", d.name},
+        inputs.push_back({{"namespace", g.ns(d)},
+                          {"name", g.name(d)},
                           {"version", nullptr},
                           {"producedByRunId", producer ? json(producer->run_id) : json(nullptr)}});
       }
       out_runs.push_back(
-          {{"job", {{"namespace", job.ns}, {"name", job.name}, {"version", nullptr}}},
+          {{"job", {{"namespace", g.ns(job)}, {"name", g.name(job)}, {"version", nullptr}}},
            {"run",
             {{"id", r->run_id},
              {"start", TimeOrNull(r->started_at)},

@@ -84,12 +84,12 @@ void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int
   out->append(",\"kind\":\"");
   out->append(NodeKindName(n.kind));
   out->append("\",\"namespace\":");
-  AppendJsonString(out, owner.ns);
+  AppendJsonString(out, g.ns(owner));
   out->append(",\"name\":");
-  AppendJsonString(out, owner.name);
+  AppendJsonString(out, g.name(owner));
   if (n.kind == NodeKind::kField) {
     out->append(",\"field\":");
-    AppendJsonString(out, n.field);
+    AppendJsonString(out, g.field(n));
   }
   if (n.flags & kFlagUnseen) out->append(",\"unseen\":true");
   if (n.flags & kFlagDropped) out->append(",\"dropped\":true");

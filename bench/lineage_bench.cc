@@ -94,7 +94,7 @@ Mesh& LoadMesh(uint64_t edges) {
   for (NodeId id = 1; id < g.node_capacity(); ++id) {
     const GraphNode& n = g.node(id);
     if (!n.present || n.kind != NodeKind::kField) continue;
-    const std::string& name = g.node(n.dataset).name;
+    const std::string& name = g.name(g.node(n.dataset));
     uint64_t index = std::stoull(name.substr(name.rfind('d') + 1));
     if (index < per_layer) m.sources.push_back(id);
     if (index >= static_cast<uint64_t>(Layers() - 1) * per_layer) m.sinks.push_back(id);

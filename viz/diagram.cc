@@ -73,12 +73,12 @@ DiagramNode NodeOf(const GraphReader& graph, NodeId id, int distance) {
   n.kind = g.kind;
   if (g.kind == NodeKind::kField) {
     const GraphNode& d = graph.node(g.dataset);
-    n.ns = d.ns;
-    n.name = d.name;
-    n.field = g.field;
+    n.ns = graph.ns(d);
+    n.name = graph.name(d);
+    n.field = graph.field(g);
   } else {
-    n.ns = g.ns;
-    n.name = g.name;
+    n.ns = graph.ns(g);
+    n.name = graph.name(g);
   }
   n.key = MarquezNodeId(n.kind, n.ns, n.name, n.field);
   n.cluster = n.ns;
@@ -127,7 +127,7 @@ Diagram BuildDiagram(const GraphReader& graph, const ClosureQuery& query,
     de.to = key_of(e.to);
     de.kind = e.kind;
     if (e.kind == EdgeKind::kDerive) {
-      if (e.job != kNoNode) de.job = graph.node(e.job).name;
+      if (e.job != kNoNode) de.job = graph.name(graph.node(e.job));
       de.direct = false;
       for (const Transform& t : graph.transforms(e.transforms)) {
         if (t.type == "DIRECT") de.direct = true;
