@@ -78,6 +78,23 @@ class ScratchLease {
   std::unique_ptr<Scratch> s_;
 };
 
+// Sorts node ids: a radix sort (three passes of 11 bits) for long runs, where std::sort was
+// a third of a large closure's time.
+void SortIds(std::vector<uint32_t>* ids) {
+  if (ids->size() < 2048) {
+    std::sort(ids->begin(), ids->end());
+    return;
+  }
+  std::vector<uint32_t> tmp(ids->size());
+  for (int shift = 0; shift < 33; shift += 11) {
+    uint32_t count[2049] = {};
+    for (uint32_t v : *ids) ++count[((v >> shift) & 2047) + 1];
+    for (int i = 0; i < 2048; ++i) count[i + 1] += count[i];
+    for (uint32_t v : *ids) tmp[count[(v >> shift) & 2047]++] = v;
+    ids->swap(tmp);
+  }
+}
+
 bool HasDirect(const std::vector<Transform>& ts) {
   for (const auto& t : ts) {
     if (t.type == "DIRECT") return true;
@@ -213,10 +230,14 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
   } else {
     // One walk: every node was reached once, in order of distance (the seeds first), and
     // every edge crossed once. Only each distance's nodes need sorting.
+    std::vector<uint32_t> ids;
     for (auto lo = result.nodes.begin(); lo != result.nodes.end();) {
       auto hi = std::find_if(lo, result.nodes.end(),
                              [&](const ClosureNode& n) { return n.distance != lo->distance; });
-      std::sort(lo, hi, by_distance);
+      ids.clear();
+      for (auto it = lo; it != hi; ++it) ids.push_back(static_cast<uint32_t>(it->id));
+      SortIds(&ids);
+      for (size_t i = 0; i < ids.size(); ++i) lo[i].id = ids[i];
       lo = hi;
     }
     std::sort(result.edges.begin(), result.edges.end());
