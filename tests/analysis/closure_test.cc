@@ -106,6 +106,36 @@ TEST_F(ClosureTest, CyclesTerminateAndDiamondsCountOnceAtTheShortestDistance) {
   }
 }
 
+TEST_F(ClosureTest, WideLevelsComeOutSortedById) {
+  // a.x fans out to 3,000 columns of b (one level, long enough for the radix sort), and
+  // each of those to one column of c.
+  constexpr int kWide = 3000;
+  Ds b{.name = "b"};
+  Ds c{.name = "c"};
+  for (int i = kWide - 1; i >= 0; --i) {  // reported in reverse, so ids are not in order
+    b.lineage.push_back({"c" + std::to_string(i), {{.ns = "db", .name = "a", .field = "x"}}});
+    c.lineage.push_back(
+        {"c" + std::to_string(i), {{.ns = "db", .name = "b", .field = "c" + std::to_string(i)}}});
+  }
+  s_.MustIngest(RunEvent("j1", kRun1, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "a"}}, {b}));
+  s_.MustIngest(RunEvent("j2", kRun2, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "b"}}, {c}));
+  for (bool with_edges : {true, false}) {
+    ClosureResult r = Run({.root = s_.Field("a", "x"),
+                           .level = Level::kColumn,
+                           .collect_edges = with_edges});
+    ASSERT_EQ(r.nodes.size(), 1u + 2 * kWide);
+    EXPECT_EQ(r.edges.size(), with_edges ? 2u * kWide : 0u);
+    for (size_t i = 1; i < r.nodes.size(); ++i) {
+      ASSERT_TRUE(std::tie(r.nodes[i - 1].distance, r.nodes[i - 1].id) <
+                  std::tie(r.nodes[i].distance, r.nodes[i].id))
+          << i;
+    }
+    auto d = Distances(r);
+    EXPECT_EQ(d[s_.Field("b", "c17")], 1);
+    EXPECT_EQ(d[s_.Field("c", "c2999")], 2);
+  }
+}
+
 TEST_F(ClosureTest, DirectOnlySkipsIndirectEdges) {
   Ds b{.name = "b"};
   b.lineage = {
