@@ -134,6 +134,7 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
   Scratch& s = *lease;
   ClosureResult result;
   std::vector<uint32_t> adjacent;
+  std::vector<std::pair<uint32_t, uint32_t>> neighbours;  // (edge index, node at the far end)
 
   auto run = [&](bool upstream) {
     s.Begin(graph.node_capacity());
@@ -184,18 +185,23 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
       if (query.depth == 0) frontier.clear();
       d = 1;
     }
-    // Breadth-first, level by level, so each node gets its shortest distance.
+    // Breadth-first, level by level, so each node gets its shortest distance. The common
+    // query (current column lineage, every transformation) needs one bit per edge, not the
+    // edge's record.
+    const bool live_columns =
+        query.level == Level::kColumn && !query.as_of && !query.direct_only;
     std::vector<NodeId> next_frontier;
     for (; !frontier.empty() && (query.depth < 0 || d < query.depth); ++d) {
       next_frontier.clear();
       for (NodeId v : frontier) {
-        adjacent.clear();
-        graph.AppendEdges(v, /*outgoing=*/!upstream, &adjacent);
-        for (uint32_t ei : adjacent) {
-          const GraphEdge& e = graph.edge(ei);
-          if (!EdgeVisible(graph, e, query)) continue;
+        neighbours.clear();
+        graph.AppendAdjacent(v, /*outgoing=*/!upstream, &neighbours);
+        for (auto [ei, w] : neighbours) {
+          if (live_columns ? !graph.live_column_edge(ei)
+                           : !EdgeVisible(graph, graph.edge(ei), query)) {
+            continue;
+          }
           if (query.collect_edges) result.edges.push_back(ei);
-          NodeId w = upstream ? e.from : e.to;
           if (s.mark[w] == s.epoch) continue;
           s.mark[w] = s.epoch;
           reached.emplace_back(w, d + 1);

@@ -29,6 +29,7 @@ struct LineageGraph::Impl {
   std::map<std::vector<Transform>, uint32_t> transform_index{{{}, 0}};
   Csr csr;
   uint32_t csr_edges = 0;  // edges [0, csr_edges) are in the CSR; the rest in `extra_*`
+  std::vector<uint64_t> live_column;  // bit i: edges[i] is a current column edge
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_out;
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_in;
   std::unordered_map<NodeId, std::vector<NodeId>> fields;
@@ -65,6 +66,16 @@ struct LineageGraph::Impl {
     return g;
   }
 
+  void SetLiveBit(uint32_t i) {
+    if (live_column.size() * 64 <= i) live_column.resize(std::max<size_t>(i / 64 + 1, live_column.size() * 3 / 2), 0);
+    const uint64_t bit = uint64_t{1} << (i % 64);
+    if (edges[i].kind == EdgeKind::kDerive && edges[i].current()) {
+      live_column[i / 64] |= bit;
+    } else {
+      live_column[i / 64] &= ~bit;
+    }
+  }
+
   void EnsureNode(NodeId id) {
     if (id >= nodes.size()) nodes.resize(std::max<size_t>(id + 1, nodes.size() * 3 / 2));
   }
@@ -83,6 +94,26 @@ struct LineageGraph::Impl {
     csr_edges = static_cast<uint32_t>(edges.size());
     extra_out.clear();
     extra_in.clear();
+  }
+
+  void AppendAdjacent(NodeId id, bool outgoing,
+                      std::vector<std::pair<uint32_t, uint32_t>>* out) const {
+    if (id < csr_edges_vertices()) {
+      if (outgoing) {
+        for (auto [it, end] = boost::out_edges(static_cast<uint32_t>(id), csr); it != end; ++it) {
+          out->emplace_back(csr[*it], boost::target(*it, csr));
+        }
+      } else {
+        for (auto [it, end] = boost::in_edges(static_cast<uint32_t>(id), csr); it != end; ++it) {
+          out->emplace_back(csr[*it], boost::source(*it, csr));
+        }
+      }
+    }
+    const auto& extra = outgoing ? extra_out : extra_in;
+    if (extra.empty()) return;
+    auto it = extra.find(id);
+    if (it == extra.end()) return;
+    for (uint32_t i : it->second) out->emplace_back(i, outgoing ? edges[i].to : edges[i].from);
   }
 
   void Append(NodeId id, bool outgoing, std::vector<uint32_t>* out) const {
@@ -122,6 +153,7 @@ Result<std::unique_ptr<LineageGraph>> LineageGraph::Load(const GraphStore& store
   TRIB_RETURN_IF_ERROR(store.ForEachEdge([&](const EdgeRecord& e) {
     impl.EnsureNode(std::max(e.from, e.to));
     impl.edges.push_back(impl.ToGraphEdge(e));
+    impl.SetLiveBit(static_cast<uint32_t>(impl.edges.size() - 1));
     return Status::Ok();
   }));
   impl.RebuildCsr();
@@ -180,13 +212,15 @@ void LineageGraph::ApplyEdgeLocked(const EdgeRecord& e) {
     GraphEdge& g = impl.edges[i];
     if (g.to == e.to && g.kind == e.kind && g.job == e.job && g.first_seen == e.first_seen) {
       g.retired = e.retired;
-      g.last_run = e.last_run;
+      g.last_run = static_cast<uint32_t>(e.last_run);
       g.transforms = impl.InternTransforms(e.transforms);
+      impl.SetLiveBit(i);
       return;
     }
   }
   uint32_t index = static_cast<uint32_t>(impl.edges.size());
   impl.edges.push_back(impl.ToGraphEdge(e));
+  impl.SetLiveBit(index);
   impl.extra_out[e.from].push_back(index);
   impl.extra_in[e.to].push_back(index);
 }
@@ -226,6 +260,16 @@ const std::vector<Transform>& GraphReader::transforms(uint32_t index) const {
 
 void GraphReader::AppendEdges(NodeId id, bool outgoing, std::vector<uint32_t>* out) const {
   g_.impl_->Append(id, outgoing, out);
+}
+
+void GraphReader::AppendAdjacent(NodeId id, bool outgoing,
+                                 std::vector<std::pair<uint32_t, uint32_t>>* out) const {
+  g_.impl_->AppendAdjacent(id, outgoing, out);
+}
+
+bool GraphReader::live_column_edge(uint32_t index) const {
+  const auto& bits = g_.impl_->live_column;
+  return index / 64 < bits.size() && (bits[index / 64] >> (index % 64)) & 1;
 }
 
 const std::vector<NodeId>& GraphReader::fields(NodeId dataset) const {

@@ -103,6 +103,12 @@ class GraphReader {
   const std::vector<Transform>& transforms(uint32_t index) const;
   // Appends to `out` the index of each edge out of (outgoing) or into `id`.
   void AppendEdges(NodeId id, bool outgoing, std::vector<uint32_t>* out) const;
+  // The same edges as (edge index, node at the other end): walks that need no more of an
+  // edge than whether it is a current column edge (live_column_edge) skip its record.
+  void AppendAdjacent(NodeId id, bool outgoing,
+                      std::vector<std::pair<uint32_t, uint32_t>>* out) const;
+  // True when edge `index` is a column edge (kDerive) that is current: a bit per edge.
+  bool live_column_edge(uint32_t index) const;
   // Fields of a dataset, in id order.
   const std::vector<NodeId>& fields(NodeId dataset) const;
   GraphCounts counts() const;
