@@ -85,8 +85,9 @@ void SortIds(std::vector<uint32_t>* ids) {
     std::sort(ids->begin(), ids->end());
     return;
   }
+  const uint32_t largest = *std::max_element(ids->begin(), ids->end());
   std::vector<uint32_t> tmp(ids->size());
-  for (int shift = 0; shift < 33; shift += 11) {
+  for (int shift = 0; shift < 32 && (largest >> shift) != 0; shift += 11) {
     uint32_t count[2049] = {};
     for (uint32_t v : *ids) ++count[((v >> shift) & 2047) + 1];
     for (int i = 0; i < 2048; ++i) count[i + 1] += count[i];
@@ -147,7 +148,6 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
     int d = 0;  // the distance of every node in the frontier
     // A job at column level: its own column edges lead out of it.
     bool job_root = query.level == Level::kColumn && root.kind == NodeKind::kJob;
-    std::vector<std::pair<NodeId, int>> reached;
     if (job_root) {
       frontier.clear();
       // Every edge the job derives: the far ends, in the walk's direction, are at distance 1.
@@ -179,7 +179,7 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
         s.mark[next] = s.epoch;
         if (query.depth < 0 || 1 <= query.depth) {
           frontier.push_back(next);
-          reached.emplace_back(next, 1);
+          result.nodes.push_back({next, 1, upstream});
         }
       }
       if (query.depth == 0) frontier.clear();
@@ -204,13 +204,12 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
           if (query.collect_edges) result.edges.push_back(ei);
           if (s.mark[w] == s.epoch) continue;
           s.mark[w] = s.epoch;
-          reached.emplace_back(w, d + 1);
+          result.nodes.push_back({w, d + 1, upstream});
           next_frontier.push_back(w);
         }
       }
       frontier.swap(next_frontier);
     }
-    for (auto [id, d] : reached) result.nodes.push_back({id, d, upstream});
   };
 
   for (NodeId seed : seeds) result.nodes.push_back({seed, 0, false});
