@@ -67,6 +67,19 @@ Status ScanPrefix(StoreHandles& h, int cf, const std::string& prefix, Fn fn) {
   return FromRocks(it->status(), "scanning");
 }
 
+// Reads and decodes the record `id` of `cf` from the committed store.
+template <typename Record, typename Decode>
+Result<std::optional<Record>> ReadRecord(StoreHandles& h, int cf, NodeId id, Decode decode) {
+  std::string v;
+  TRIB_ASSIGN_OR_RETURN(bool found, Get(h, cf, IdKey(id), &v));
+  std::optional<Record> r;
+  if (found) {
+    r.emplace();
+    TRIB_RETURN_IF_ERROR(decode(v, &*r));
+  }
+  return r;
+}
+
 bool IsFieldPrefix(std::string_view key) { return key.size() >= 9 && key[0] == FieldPrefix(0)[0]; }
 
 }  // namespace
@@ -88,13 +101,8 @@ Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
 Result<const NodeRecord*> StoreWriter::PeekNode(NodeId id) {
   auto it = nodes_.find(id);
   if (it == nodes_.end()) {
-    std::string v;
-    TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfNodes, IdKey(id), &v));
-    std::optional<NodeRecord> n;
-    if (found) {
-      n.emplace();
-      TRIB_RETURN_IF_ERROR(DecodeNode(v, &*n));
-    }
+    TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> n,
+                          ReadRecord<NodeRecord>(*store_.h_, kCfNodes, id, DecodeNode));
     it = nodes_.emplace(id, std::move(n)).first;
     ++cached_;
   }
@@ -109,13 +117,8 @@ Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
 
 Result<std::optional<RunRecord>> StoreWriter::GetRun(NodeId id) {
   if (auto it = runs_.find(id); it != runs_.end()) return it->second;
-  std::string v;
-  TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfRuns, IdKey(id), &v));
-  std::optional<RunRecord> r;
-  if (found) {
-    r.emplace();
-    TRIB_RETURN_IF_ERROR(DecodeRun(v, &*r));
-  }
+  TRIB_ASSIGN_OR_RETURN(std::optional<RunRecord> r,
+                        ReadRecord<RunRecord>(*store_.h_, kCfRuns, id, DecodeRun));
   runs_.emplace(id, r);
   ++cached_;
   return r;
