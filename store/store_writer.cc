@@ -39,8 +39,11 @@ void StoreWriter::Written() {
 
 void StoreWriter::Clear() {
   Written();
-  // Entries are small but many: past the budget, start over rather than track recency.
-  if (cached_ > store_.options().writer_cache_entries) DropCache();
+  // Entries are small but many: past the budget, keep what was used since the last rotation
+  // rather than track recency entry by entry.
+  size_t in_use = cached_ + names_.promoted() + nodes_.promoted() + runs_.promoted() +
+                  lists_.promoted() + field_lists_.promoted() + schemas_.promoted();
+  if (in_use > store_.options().writer_cache_entries) RotateCache();
   delta_ = GraphDelta();
 }
 
@@ -85,7 +88,7 @@ bool IsFieldPrefix(std::string_view key) { return key.size() >= 9 && key[0] == F
 }  // namespace
 
 Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
-  if (auto it = names_.find(key); it != names_.end()) return it->second;
+  if (auto* cached = names_.Find(key)) return *cached;
   std::string v;
   TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfNames, key, &v));
   std::optional<NodeId> id;
@@ -93,20 +96,20 @@ Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
     if (v.size() != 8) return Status::DataLoss("corrupt name entry");
     id = DecodeFixed64BE(v.data());
   }
-  names_.emplace(key, id);
+  names_.Set(key, id);
   ++cached_;
   return id;
 }
 
 Result<const NodeRecord*> StoreWriter::PeekNode(NodeId id) {
-  auto it = nodes_.find(id);
-  if (it == nodes_.end()) {
+  std::optional<NodeRecord>* cached = nodes_.Find(id);
+  if (!cached) {
     TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> n,
                           ReadRecord<NodeRecord>(*store_.h_, kCfNodes, id, DecodeNode));
-    it = nodes_.emplace(id, std::move(n)).first;
+    cached = &nodes_.Set(id, std::move(n));
     ++cached_;
   }
-  return it->second ? &*it->second : nullptr;
+  return *cached ? &**cached : nullptr;
 }
 
 Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
@@ -116,10 +119,10 @@ Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
 }
 
 Result<std::optional<RunRecord>> StoreWriter::GetRun(NodeId id) {
-  if (auto it = runs_.find(id); it != runs_.end()) return it->second;
+  if (auto* cached = runs_.Find(id)) return *cached;
   TRIB_ASSIGN_OR_RETURN(std::optional<RunRecord> r,
                         ReadRecord<RunRecord>(*store_.h_, kCfRuns, id, DecodeRun));
-  runs_.emplace(id, r);
+  runs_.Set(id, r);
   ++cached_;
   return r;
 }
@@ -130,9 +133,9 @@ Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
   const bool field_list = prefix.size() == 9 && IsFieldPrefix(prefix);
   NodeId dataset = field_list ? DecodeFixed64BE(prefix.data() + 1) : kNoNode;
   if (field_list) {
-    if (auto it = field_lists_.find(dataset); it != field_lists_.end()) return it->second;
+    if (auto* cached = field_lists_.Find(dataset)) return *cached;
     if (Fresh(dataset)) {
-      field_lists_.emplace(dataset, std::vector<std::pair<std::string, NodeId>>());
+      field_lists_.Set(dataset, {});
       ++cached_;
       return std::vector<std::pair<std::string, NodeId>>();
     }
@@ -145,12 +148,12 @@ Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
         return Status::Ok();
       }));
   if (field_list) {
-    field_lists_.emplace(dataset, out);
+    field_lists_.Set(dataset, out);
     cached_ += 1 + out.size();
     return out;
   }
   // Other prefixes: the pending names under it, which the store does not have yet.
-  for (const auto& [key, id] : names_) {
+  for (const auto& [key, id] : names_.current()) {
     if (!id || !std::string_view(key).starts_with(prefix)) continue;
     auto pos = std::lower_bound(out.begin(), out.end(), key,
                                 [](const auto& entry, const std::string& k) { return entry.first < k; });
@@ -218,7 +221,7 @@ Status ScanEdges(StoreHandles& h, NodeId node, EdgeKind kind, bool incoming,
 
 Result<std::vector<EdgeRecord>*> StoreWriter::List(NodeId node, EdgeKind kind) {
   const ListKey key{node, kind};
-  if (auto it = lists_.find(key); it != lists_.end()) return &it->second;
+  if (auto* cached = lists_.Find(key)) return cached;
   std::vector<EdgeRecord> out;
   if (!Fresh(node)) {
     const bool incoming = CachedIncoming(kind);
@@ -230,7 +233,7 @@ Result<std::vector<EdgeRecord>*> StoreWriter::List(NodeId node, EdgeKind kind) {
     }
   }
   cached_ += 1 + out.size();
-  return &lists_.emplace(key, std::move(out)).first->second;
+  return &lists_.Set(key, std::move(out));
 }
 
 Result<std::vector<EdgeRecord>> StoreWriter::UncachedEdges(NodeId node, EdgeKind kind,
@@ -268,11 +271,11 @@ Result<std::span<const EdgeRecord>> StoreWriter::EdgesBetween(NodeId from, EdgeK
 
 Result<std::optional<std::vector<SchemaColumn>>> StoreWriter::LatestSchema(NodeId dataset,
                                                                            Micros* time) {
-  if (auto it = schemas_.find(dataset); it != schemas_.end()) {
-    if (time) *time = it->second.time;
-    return it->second.columns;
+  if (auto* found = schemas_.Find(dataset)) {
+    if (time) *time = found->time;
+    return found->columns;
   }
-  CachedSchema& cached = schemas_[dataset];
+  CachedSchema& cached = schemas_.Set(dataset, CachedSchema());
   ++cached_;
   if (!Fresh(dataset)) {
     std::unique_ptr<rocksdb::Iterator> it(
@@ -288,7 +291,7 @@ Result<std::optional<std::vector<SchemaColumn>>> StoreWriter::LatestSchema(NodeI
       s = DecodeSchema(it->value().ToStringView(), &*cached.columns);
     }
     if (!s.ok()) {
-      schemas_.erase(dataset);
+      schemas_.Erase(dataset);
       return s;
     }
   }
@@ -324,14 +327,14 @@ void StoreWriter::PutName(const std::string& key, NodeId id) {
   if (IsFieldPrefix(key)) {
     // Keep the dataset's field list complete: load it before the first pending name.
     NodeId dataset = DecodeFixed64BE(key.data() + 1);
-    auto it = field_lists_.find(dataset);
-    if (it == field_lists_.end()) {
+    auto* cached = field_lists_.Find(dataset);
+    if (!cached) {
       Status s = ScanNames(key.substr(0, 9)).status();
       if (!s.ok()) broken_ = s;
-      it = field_lists_.find(dataset);
+      cached = field_lists_.Find(dataset);
     }
-    if (it != field_lists_.end()) {
-      auto& list = it->second;
+    if (cached) {
+      auto& list = *cached;
       auto pos =
           std::lower_bound(list.begin(), list.end(), key,
                            [](const auto& entry, const std::string& k) { return entry.first < k; });
@@ -343,7 +346,7 @@ void StoreWriter::PutName(const std::string& key, NodeId id) {
     }
   }
   w_->batch.Put(store_.h_->cf[kCfNames], key, IdKey(id));
-  names_[key] = id;
+  names_.Set(key, id);
   ++cached_;
 }
 
@@ -351,14 +354,14 @@ void StoreWriter::PutNode(NodeRecord node) {
   w_->batch.Put(store_.h_->cf[kCfNodes], IdKey(node.id), EncodeNode(node));
   delta_.nodes.push_back(node);
   NodeId id = node.id;
-  nodes_[id] = std::move(node);
+  nodes_.Set(id, std::move(node));
   ++cached_;
 }
 
 void StoreWriter::PutRun(const RunRecord& run) {
   w_->batch.Put(store_.h_->cf[kCfRuns], IdKey(run.id), EncodeRun(run));
   delta_.runs.push_back(run);
-  runs_[run.id] = run;
+  runs_.Set(run.id, run);
   ++cached_;
 }
 
@@ -373,17 +376,17 @@ void StoreWriter::CacheEdge(const EdgeRecord& e) {
   const bool incoming = CachedIncoming(e.kind);
   const ListKey key{incoming ? e.to : e.from, e.kind};
   auto less = incoming ? InLess : OutLess;
-  auto it = lists_.find(key);
-  if (it == lists_.end()) {
+  std::vector<EdgeRecord>* list = lists_.Find(key);
+  if (!list) {
     if (!Fresh(key.node)) {
       // Not cached: kept aside until the commit, for a load before it to merge in.
       Upsert(&pending_[key], e, less);
       return;
     }
-    it = lists_.emplace(key, std::vector<EdgeRecord>()).first;  // a fresh node had none
+    list = &lists_.Set(key, std::vector<EdgeRecord>());  // a fresh node had none
     ++cached_;
   }
-  Upsert(&it->second, e, less);
+  Upsert(list, e, less);
   ++cached_;
 }
 
@@ -394,20 +397,31 @@ void StoreWriter::PutSchema(NodeId dataset, Micros time, const std::vector<Schem
     broken_ = s;
     return;
   }
-  CachedSchema& cached = schemas_[dataset];
-  if (time >= cached.time) {
-    cached.time = time;
-    cached.columns = cols;
+  CachedSchema* cached = schemas_.Find(dataset);
+  if (cached && time >= cached->time) {
+    cached->time = time;
+    cached->columns = cols;
   }
 }
 
 void StoreWriter::DropCache() {
-  names_.clear();
-  nodes_.clear();
-  runs_.clear();
-  lists_.clear();
-  field_lists_.clear();
-  schemas_.clear();
+  names_.Clear();
+  nodes_.Clear();
+  runs_.Clear();
+  lists_.Clear();
+  field_lists_.Clear();
+  schemas_.Clear();
+  cached_ = 0;
+  fresh_from_ = next_id_;
+}
+
+void StoreWriter::RotateCache() {
+  names_.Rotate();
+  nodes_.Rotate();
+  runs_.Rotate();
+  lists_.Rotate();
+  field_lists_.Rotate();
+  schemas_.Rotate();
   cached_ = 0;
   fresh_from_ = next_id_;
 }
