@@ -42,10 +42,8 @@ struct StoreOptions {
   bool sync = true;
   // RocksDB block cache for reads.
   size_t block_cache_bytes = size_t{256} << 20;
-  // Entries the writer's read cache takes in before it rotates (about 150 bytes each, more
-  // for edge lists with transformations): what was used since the last rotation is kept,
-  // the rest dropped, so it holds up to twice this. Ingest re-reads from the store what
-  // it no longer holds.
+  // Entries the writer's read cache may hold before it starts over (about 150 bytes each,
+  // more for edge lists with transformations). Ingest that outgrows it re-reads the store.
   size_t writer_cache_entries = 4'000'000;
 };
 

@@ -39,11 +39,8 @@ void StoreWriter::Written() {
 
 void StoreWriter::Clear() {
   Written();
-  // Entries are small but many: past the budget, keep what was used since the last rotation
-  // rather than track recency entry by entry.
-  size_t in_use = cached_ + names_.promoted() + nodes_.promoted() + runs_.promoted() +
-                  lists_.promoted() + field_lists_.promoted() + schemas_.promoted();
-  if (in_use > store_.options().writer_cache_entries) RotateCache();
+  // Entries are small but many: past the budget, start over rather than track recency.
+  if (cached_ > store_.options().writer_cache_entries) DropCache();
   delta_ = GraphDelta();
 }
 
@@ -88,7 +85,7 @@ bool IsFieldPrefix(std::string_view key) { return key.size() >= 9 && key[0] == F
 }  // namespace
 
 Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
-  if (auto* cached = names_.Find(key)) return *cached;
+  if (auto it = names_.find(key); it != names_.end()) return it->second;
   std::string v;
   TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfNames, key, &v));
   std::optional<NodeId> id;
@@ -96,20 +93,20 @@ Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
     if (v.size() != 8) return Status::DataLoss("corrupt name entry");
     id = DecodeFixed64BE(v.data());
   }
-  names_.Set(key, id);
+  names_.emplace(key, id);
   ++cached_;
   return id;
 }
 
 Result<const NodeRecord*> StoreWriter::PeekNode(NodeId id) {
-  std::optional<NodeRecord>* cached = nodes_.Find(id);
-  if (!cached) {
+  auto it = nodes_.find(id);
+  if (it == nodes_.end()) {
     TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> n,
                           ReadRecord<NodeRecord>(*store_.h_, kCfNodes, id, DecodeNode));
-    cached = &nodes_.Set(id, std::move(n));
+    it = nodes_.emplace(id, std::move(n)).first;
     ++cached_;
   }
-  return *cached ? &**cached : nullptr;
+  return it->second ? &*it->second : nullptr;
 }
 
 Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
@@ -119,10 +116,10 @@ Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
 }
 
 Result<std::optional<RunRecord>> StoreWriter::GetRun(NodeId id) {
-  if (auto* cached = runs_.Find(id)) return *cached;
+  if (auto it = runs_.find(id); it != runs_.end()) return it->second;
   TRIB_ASSIGN_OR_RETURN(std::optional<RunRecord> r,
                         ReadRecord<RunRecord>(*store_.h_, kCfRuns, id, DecodeRun));
-  runs_.Set(id, r);
+  runs_.emplace(id, r);
   ++cached_;
   return r;
 }
@@ -133,9 +130,9 @@ Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
   const bool field_list = prefix.size() == 9 && IsFieldPrefix(prefix);
   NodeId dataset = field_list ? DecodeFixed64BE(prefix.data() + 1) : kNoNode;
   if (field_list) {
-    if (auto* cached = field_lists_.Find(dataset)) return *cached;
+    if (auto it = field_lists_.find(dataset); it != field_lists_.end()) return it->second;
     if (Fresh(dataset)) {
-      field_lists_.Set(dataset, {});
+      field_lists_.emplace(dataset, std::vector<std::pair<std::string, NodeId>>());
       ++cached_;
       return std::vector<std::pair<std::string, NodeId>>();
     }
@@ -148,12 +145,12 @@ Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
         return Status::Ok();
       }));
   if (field_list) {
-    field_lists_.Set(dataset, out);
+    field_lists_.emplace(dataset, out);
     cached_ += 1 + out.size();
     return out;
   }
   // Other prefixes: the pending names under it, which the store does not have yet.
-  for (const auto& [key, id] : names_.current()) {
+  for (const auto& [key, id] : names_) {
     if (!id || !std::string_view(key).starts_with(prefix)) continue;
     auto pos = std::lower_bound(out.begin(), out.end(), key,
                                 [](const auto& entry, const std::string& k) { return entry.first < k; });
@@ -221,7 +218,7 @@ Status ScanEdges(StoreHandles& h, NodeId node, EdgeKind kind, bool incoming,
 
 Result<std::vector<EdgeRecord>*> StoreWriter::List(NodeId node, EdgeKind kind) {
   const ListKey key{node, kind};
-  if (auto* cached = lists_.Find(key)) return cached;
+  if (auto it = lists_.find(key); it != lists_.end()) return &it->second;
   std::vector<EdgeRecord> out;
   if (!Fresh(node)) {
     const bool incoming = CachedIncoming(kind);
@@ -233,7 +230,7 @@ Result<std::vector<EdgeRecord>*> StoreWriter::List(NodeId node, EdgeKind kind) {
     }
   }
   cached_ += 1 + out.size();
-  return &lists_.Set(key, std::move(out));
+  return &lists_.emplace(key, std::move(out)).first->second;
 }
 
 Result<std::vector<EdgeRecord>> StoreWriter::UncachedEdges(NodeId node, EdgeKind kind,
@@ -271,11 +268,11 @@ Result<std::span<const EdgeRecord>> StoreWriter::EdgesBetween(NodeId from, EdgeK
 
 Result<std::optional<std::vector<SchemaColumn>>> StoreWriter::LatestSchema(NodeId dataset,
                                                                            Micros* time) {
-  if (auto* found = schemas_.Find(dataset)) {
-    if (time) *time = found->time;
-    return found->columns;
+  if (auto it = schemas_.find(dataset); it != schemas_.end()) {
+    if (time) *time = it->second.time;
+    return it->second.columns;
   }
-  CachedSchema& cached = schemas_.Set(dataset, CachedSchema());
+  CachedSchema& cached = schemas_[dataset];
   ++cached_;
   if (!Fresh(dataset)) {
     std::unique_ptr<rocksdb::Iterator> it(
@@ -291,7 +288,7 @@ Result<std::optional<std::vector<SchemaColumn>>> StoreWriter::LatestSchema(NodeI
       s = DecodeSchema(it->value().ToStringView(), &*cached.columns);
     }
     if (!s.ok()) {
-      schemas_.Erase(dataset);
+      schemas_.erase(dataset);
       return s;
     }
   }
@@ -327,14 +324,14 @@ void StoreWriter::PutName(const std::string& key, NodeId id) {
   if (IsFieldPrefix(key)) {
     // Keep the dataset's field list complete: load it before the first pending name.
     NodeId dataset = DecodeFixed64BE(key.data() + 1);
-    auto* cached = field_lists_.Find(dataset);
-    if (!cached) {
+    auto it = field_lists_.find(dataset);
+    if (it == field_lists_.end()) {
       Status s = ScanNames(key.substr(0, 9)).status();
       if (!s.ok()) broken_ = s;
-      cached = field_lists_.Find(dataset);
+      it = field_lists_.find(dataset);
     }
-    if (cached) {
-      auto& list = *cached;
+    if (it != field_lists_.end()) {
+      auto& list = it->second;
       auto pos =
           std::lower_bound(list.begin(), list.end(), key,
                            [](const auto& entry, const std::string& k) { return entry.first < k; });
@@ -346,7 +343,7 @@ void StoreWriter::PutName(const std::string& key, NodeId id) {
     }
   }
   w_->batch.Put(store_.h_->cf[kCfNames], key, IdKey(id));
-  names_.Set(key, id);
+  names_[key] = id;
   ++cached_;
 }
 
@@ -354,14 +351,14 @@ void StoreWriter::PutNode(NodeRecord node) {
   w_->batch.Put(store_.h_->cf[kCfNodes], IdKey(node.id), EncodeNode(node));
   delta_.nodes.push_back(node);
   NodeId id = node.id;
-  nodes_.Set(id, std::move(node));
+  nodes_[id] = std::move(node);
   ++cached_;
 }
 
 void StoreWriter::PutRun(const RunRecord& run) {
   w_->batch.Put(store_.h_->cf[kCfRuns], IdKey(run.id), EncodeRun(run));
   delta_.runs.push_back(run);
-  runs_.Set(run.id, run);
+  runs_[run.id] = run;
   ++cached_;
 }
 
@@ -376,17 +373,17 @@ void StoreWriter::CacheEdge(const EdgeRecord& e) {
   const bool incoming = CachedIncoming(e.kind);
   const ListKey key{incoming ? e.to : e.from, e.kind};
   auto less = incoming ? InLess : OutLess;
-  std::vector<EdgeRecord>* list = lists_.Find(key);
-  if (!list) {
+  auto it = lists_.find(key);
+  if (it == lists_.end()) {
     if (!Fresh(key.node)) {
       // Not cached: kept aside until the commit, for a load before it to merge in.
       Upsert(&pending_[key], e, less);
       return;
     }
-    list = &lists_.Set(key, std::vector<EdgeRecord>());  // a fresh node had none
+    it = lists_.emplace(key, std::vector<EdgeRecord>()).first;  // a fresh node had none
     ++cached_;
   }
-  Upsert(list, e, less);
+  Upsert(&it->second, e, less);
   ++cached_;
 }
 
@@ -397,31 +394,20 @@ void StoreWriter::PutSchema(NodeId dataset, Micros time, const std::vector<Schem
     broken_ = s;
     return;
   }
-  CachedSchema* cached = schemas_.Find(dataset);
-  if (cached && time >= cached->time) {
-    cached->time = time;
-    cached->columns = cols;
+  CachedSchema& cached = schemas_[dataset];
+  if (time >= cached.time) {
+    cached.time = time;
+    cached.columns = cols;
   }
 }
 
 void StoreWriter::DropCache() {
-  names_.Clear();
-  nodes_.Clear();
-  runs_.Clear();
-  lists_.Clear();
-  field_lists_.Clear();
-  schemas_.Clear();
-  cached_ = 0;
-  fresh_from_ = next_id_;
-}
-
-void StoreWriter::RotateCache() {
-  names_.Rotate();
-  nodes_.Rotate();
-  runs_.Rotate();
-  lists_.Rotate();
-  field_lists_.Rotate();
-  schemas_.Rotate();
+  names_.clear();
+  nodes_.clear();
+  runs_.clear();
+  lists_.clear();
+  field_lists_.clear();
+  schemas_.clear();
   cached_ = 0;
   fresh_from_ = next_id_;
 }

@@ -35,50 +35,6 @@ namespace tributary {
 class GraphStore;
 struct WriterState;  // RocksDB batch, defined in store_writer.cc
 
-// A map in two generations, for a cache with a budget: a lookup that hits the old
-// generation moves the entry to the current one, and Rotate() drops the old generation and
-// makes the current one old. What ingest keeps using survives; the rest goes.
-template <typename K, typename V, typename Hash = std::hash<K>>
-class TwoGenerationMap {
- public:
-  using Map = std::unordered_map<K, V, Hash>;
-
-  // The entry of `k` (moved to the current generation), or null. Stable until Rotate/Clear.
-  V* Find(const K& k) {
-    if (auto it = current_.find(k); it != current_.end()) return &it->second;
-    auto it = old_.find(k);
-    if (it == old_.end()) return nullptr;
-    V* v = &current_.emplace(k, std::move(it->second)).first->second;
-    old_.erase(it);
-    ++promoted_;
-    return v;
-  }
-  // Sets the entry of `k` in the current generation (an old copy is never seen again).
-  V& Set(const K& k, V v) { return current_.insert_or_assign(k, std::move(v)).first->second; }
-  void Erase(const K& k) {
-    current_.erase(k);
-    old_.erase(k);
-  }
-  const Map& current() const { return current_; }
-  // Entries moved from the old generation since the last Rotate or Clear.
-  size_t promoted() const { return promoted_; }
-  void Rotate() {
-    old_ = std::move(current_);
-    current_ = Map();
-    promoted_ = 0;
-  }
-  void Clear() {
-    current_ = Map();
-    old_ = Map();
-    promoted_ = 0;
-  }
-
- private:
-  Map current_;
-  Map old_;
-  size_t promoted_ = 0;
-};
-
 class StoreWriter {
  public:
   ~StoreWriter();
@@ -159,9 +115,6 @@ class StoreWriter {
   static bool CachedIncoming(EdgeKind kind) { return kind != EdgeKind::kWrite; }
 
   void DropCache();
-  // Past the budget: the cache's current generation becomes the old one (see
-  // TwoGenerationMap). Only between commits, when nothing is pending.
-  void RotateCache();
   // Records `e` in its list when cached, else in the pending overlay, which a later load of
   // the list from the store merges in.
   void CacheEdge(const EdgeRecord& e);
@@ -178,22 +131,21 @@ class StoreWriter {
   std::vector<SavePoint> save_points_;
 
   // The read cache (see the class comment).
-  TwoGenerationMap<std::string, std::optional<NodeId>> names_;
-  TwoGenerationMap<NodeId, std::optional<NodeRecord>> nodes_;
-  TwoGenerationMap<NodeId, std::optional<RunRecord>> runs_;
-  TwoGenerationMap<ListKey, std::vector<EdgeRecord>, ListKeyHash> lists_;
+  std::unordered_map<std::string, std::optional<NodeId>> names_;
+  std::unordered_map<NodeId, std::optional<NodeRecord>> nodes_;
+  std::unordered_map<NodeId, std::optional<RunRecord>> runs_;
+  EdgeLists lists_;
   // Pending edges of lists not cached, by list; emptied by each commit.
   EdgeLists pending_;
-  TwoGenerationMap<NodeId, std::vector<std::pair<std::string, NodeId>>> field_lists_;
-  TwoGenerationMap<NodeId, CachedSchema> schemas_;
+  std::unordered_map<NodeId, std::vector<std::pair<std::string, NodeId>>> field_lists_;
+  std::unordered_map<NodeId, CachedSchema> schemas_;
   std::unordered_map<std::string, uint64_t> pending_digests_;  // emptied by each commit
   size_t cached_ = 0;  // entries, for the budget
   // A read that a write needed failed: the cache may be incomplete, so the batch must not be
   // committed. Cleared with the batch.
   Status broken_;
-  // Nodes with ids from here on were created since the cache was last dropped or rotated:
-  // every edge they have went through PutEdge, so their edge lists are complete without a
-  // scan.
+  // Nodes with ids from here on were created since the cache was last dropped: every edge
+  // they have went through PutEdge, so their edge lists are complete without a scan.
   NodeId fresh_from_ = 0;
   bool Fresh(NodeId id) const { return id >= fresh_from_; }
 };

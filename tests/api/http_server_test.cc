@@ -369,7 +369,7 @@ TEST_F(HttpServerTest, AnswersSurviveARestart) {
 // commits the events before it: with a budget of a few entries every commit starts cold.
 // Either way the derived records must be the ones a warm cache writes.
 TEST(WriterCacheTest, ATinyCacheBudgetDerivesTheSameStore) {
-  // Every event its own commit, so that the cache rotates between events.
+  // Every event its own commit, so that the cache starts over between events.
   std::vector<std::string> events = ExampleEvents();
   std::istringstream samples(ReadFile(std::string(TRIB_SOURCE_DIR) + "/samples/mesh.ndjson"));
   for (std::string line; std::getline(samples, line);) {
