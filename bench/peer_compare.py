@@ -229,32 +229,25 @@ def ratio(x):
     return "%.0f×" % x if x >= 10 else "%.2f×" % x
 
 
+def first_line(path, prefix):
+    """The rest of the first line of `path` that starts with `prefix`, or None."""
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(prefix):
+                    return line[len(prefix):]
+    except OSError:
+        pass
+    return None
+
+
 def machine_info():
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal"):
-                    mem = "%.1f GiB" % (int(line.split()[1]) / 1048576)
-    except OSError:
-        pass
-    osname = "?"
-    try:
-        with open("/etc/os-release") as f:
-            for line in f:
-                if line.startswith("PRETTY_NAME="):
-                    osname = line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
+    cpu = first_line("/proc/cpuinfo", "model name")
+    cpu = cpu.split(":", 1)[1].strip() if cpu else "?"
+    mem = first_line("/proc/meminfo", "MemTotal:")
+    mem = "%.1f GiB" % (int(mem.split()[0]) / 1048576) if mem else "?"
+    osname = first_line("/etc/os-release", "PRETTY_NAME=")
+    osname = osname.strip().strip('"') if osname else "?"
     return "%s, %d vCPUs, %s RAM, %s, kernel %s" % (cpu, os.cpu_count() or 0, mem, osname,
                                                     platform.release())
 
