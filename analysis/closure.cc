@@ -188,8 +188,7 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
     // Breadth-first, level by level, so each node gets its shortest distance. The common
     // query (current column lineage, every transformation) needs one bit per edge, not the
     // edge's record.
-    const bool live_columns =
-        query.level == Level::kColumn && !query.as_of && !query.direct_only;
+    const bool live_columns = query.level == Level::kColumn && !query.as_of && !query.direct_only;
     std::vector<NodeId> next_frontier;
     for (; !frontier.empty() && (query.depth < 0 || d < query.depth); ++d) {
       next_frontier.clear();

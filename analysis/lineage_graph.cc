@@ -28,7 +28,7 @@ struct LineageGraph::Impl {
   std::vector<std::vector<Transform>> transform_sets{{}};  // 0: the empty set
   std::map<std::vector<Transform>, uint32_t> transform_index{{{}, 0}};
   Csr csr;
-  uint32_t csr_edges = 0;  // edges [0, csr_edges) are in the CSR; the rest in `extra_*`
+  uint32_t csr_edges = 0;             // edges [0, csr_edges) are in the CSR; the rest in `extra_*`
   std::vector<uint64_t> live_column;  // bit i: edges[i] is a current column edge
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_out;
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_in;
@@ -67,7 +67,8 @@ struct LineageGraph::Impl {
   }
 
   void SetLiveBit(uint32_t i) {
-    if (live_column.size() * 64 <= i) live_column.resize(std::max<size_t>(i / 64 + 1, live_column.size() * 3 / 2), 0);
+    if (live_column.size() * 64 <= i)
+      live_column.resize(std::max<size_t>(i / 64 + 1, live_column.size() * 3 / 2), 0);
     const uint64_t bit = uint64_t{1} << (i % 64);
     if (edges[i].kind == EdgeKind::kDerive && edges[i].current()) {
       live_column[i / 64] |= bit;

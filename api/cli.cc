@@ -480,9 +480,10 @@ int RunCli(const std::vector<std::string>& argv, std::ostream& out, std::ostream
   if (a.command == "serve") return Serve(a, out, err);
   if (a.command == "ingest") return Ingest(a, out, err);
   if (a.command == "closure") {
-    return Query(a, out, err,
-                 With(kNodeOptions, {"direction", "depth", "level", "direct-only", "as-of", "edges"}),
-                 &Service::Closure, nullptr);
+    return Query(
+        a, out, err,
+        With(kNodeOptions, {"direction", "depth", "level", "direct-only", "as-of", "edges"}),
+        &Service::Closure, nullptr);
   }
   if (a.command == "impact") {
     return Query(a, out, err,

@@ -195,11 +195,10 @@ void WidenListenBacklog(int port) {
     sockaddr_storage addr{};
     socklen_t addr_len = sizeof(addr);
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
-    int bound = addr.ss_family == AF_INET
-                    ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
-                    : addr.ss_family == AF_INET6
-                          ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                          : -1;
+    int bound = addr.ss_family == AF_INET ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+                : addr.ss_family == AF_INET6
+                    ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                    : -1;
     if (bound == port) ::listen(fd, 1024);
   }
 }

@@ -235,17 +235,16 @@ int main(int argc, char** argv) {
         const Request& r = requests[i];
         auto t0 = Clock::now();
         httplib::Result res =
-            r.body.empty()
-                ? cli->Get(r.target)
-                : cli->Post(r.target, r.body,
-                            o.batch == 1 ? "application/json" : "application/x-ndjson");
+            r.body.empty() ? cli->Get(r.target)
+                           : cli->Post(r.target, r.body,
+                                       o.batch == 1 ? "application/json" : "application/x-ndjson");
         double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         if (res && res->status == 404 && o.mode == "closure") {
           ++missing;
           continue;
         }
-        if (!res || res->status >= 300 || (o.batch > 1 && res->body.find("\"failure\"") !=
-                                                              std::string::npos)) {
+        if (!res || res->status >= 300 ||
+            (o.batch > 1 && res->body.find("\"failure\"") != std::string::npos)) {
           error = !res ? "request failed: " + httplib::to_string(res.error())
                        : "HTTP " + std::to_string(res->status) + ": " + res->body.substr(0, 300);
           error += " (" + r.target.substr(0, 200) + ")";
@@ -278,7 +277,8 @@ int main(int argc, char** argv) {
   if (!latencies_ms.empty()) mean /= latencies_ms.size();
   std::printf(
       "{\"mode\":\"%s\",\"clients\":%d,\"batch\":%zu,\"requests\":%zu,\"events\":%zu,"
-      "\"not_found\":%zu,\"seconds\":%.3f,\"requests_per_s\":%.1f,\"events_per_s\":%.1f,\"mb_sent_per_s\":%.2f,"
+      "\"not_found\":%zu,\"seconds\":%.3f,\"requests_per_s\":%.1f,\"events_per_s\":%.1f,\"mb_sent_"
+      "per_s\":%.2f,"
       "\"mb_received\":%.2f,\"latency_ms\":{\"mean\":%.3f,\"p50\":%.3f,\"p90\":%.3f,"
       "\"p99\":%.3f,\"max\":%.3f}}\n",
       o.mode.c_str(), o.clients, o.batch, latencies_ms.size(), events, not_found, seconds,

@@ -17,7 +17,6 @@ const char* const kDirect[] = {"IDENTITY", "TRANSFORMATION", "AGGREGATION"};
 const char* const kIndirect[] = {"JOIN", "GROUP_BY", "FILTER", "SORT", "WINDOW", "CONDITIONAL"};
 const char* kProducer = "https://github.com/tributary/bench/mesh-generator";
 
-
 json Facet(const char* schema) {
   return {{"_producer", kProducer},
           {"_schemaURL", std::string("https://openlineage.io/spec/facets/") + schema}};
@@ -88,7 +87,8 @@ void MeshGenerator::Generate(const std::function<void(const std::string&)>& emit
       json fields = json::object();
       json schema_fields = json::array();
       for (int c = 0; c < o.columns; ++c) {
-        schema_fields.push_back({{"name", MeshGenerator::ColumnName(c)}, {"type", c < kNumKeys ? "bigint" : "text"}});
+        schema_fields.push_back(
+            {{"name", MeshGenerator::ColumnName(c)}, {"type", c < kNumKeys ? "bigint" : "text"}});
         json in = json::array();
         int n = 1 + static_cast<int>(rng() % 3);
         for (int k = 0; k < n; ++k) {

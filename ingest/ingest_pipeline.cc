@@ -60,8 +60,7 @@ void IngestPipeline::WriterLoop() {
     results.clear();
     for (auto& p : group) {
       writer->SetSavePoint();
-      Result<ApplyOutcome> r =
-          applier_.Apply(p->item.event, p->item.raw, p->item.digest, *writer);
+      Result<ApplyOutcome> r = applier_.Apply(p->item.event, p->item.raw, p->item.digest, *writer);
       if (r.ok()) {
         writer->PopSavePoint();
       } else if (Status undo = writer->RollbackToSavePoint(); !undo.ok()) {

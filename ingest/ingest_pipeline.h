@@ -28,7 +28,7 @@ namespace tributary {
 
 struct IngestItem {
   ParsedEvent event;
-  std::string raw;        // the bytes to log
+  std::string raw;     // the bytes to log
   std::string digest;  // EventDigest of its canonical form, for duplicate detection
 };
 

@@ -152,8 +152,9 @@ Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
   // Other prefixes: the pending names under it, which the store does not have yet.
   for (const auto& [key, id] : names_) {
     if (!id || !std::string_view(key).starts_with(prefix)) continue;
-    auto pos = std::lower_bound(out.begin(), out.end(), key,
-                                [](const auto& entry, const std::string& k) { return entry.first < k; });
+    auto pos =
+        std::lower_bound(out.begin(), out.end(), key,
+                         [](const auto& entry, const std::string& k) { return entry.first < k; });
     if (pos == out.end() || pos->first != key) out.insert(pos, {key, *id});
   }
   return out;

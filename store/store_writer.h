@@ -140,7 +140,7 @@ class StoreWriter {
   std::unordered_map<NodeId, std::vector<std::pair<std::string, NodeId>>> field_lists_;
   std::unordered_map<NodeId, CachedSchema> schemas_;
   std::unordered_map<std::string, uint64_t> pending_digests_;  // emptied by each commit
-  size_t cached_ = 0;  // entries, for the budget
+  size_t cached_ = 0;                                          // entries, for the budget
   // A read that a write needed failed: the cache may be incomplete, so the batch must not be
   // committed. Cleared with the batch.
   Status broken_;
