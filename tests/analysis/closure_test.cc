@@ -120,9 +120,8 @@ TEST_F(ClosureTest, WideLevelsComeOutSortedById) {
   s_.MustIngest(RunEvent("j1", kRun1, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "a"}}, {b}));
   s_.MustIngest(RunEvent("j2", kRun2, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "b"}}, {c}));
   for (bool with_edges : {true, false}) {
-    ClosureResult r = Run({.root = s_.Field("a", "x"),
-                           .level = Level::kColumn,
-                           .collect_edges = with_edges});
+    ClosureResult r =
+        Run({.root = s_.Field("a", "x"), .level = Level::kColumn, .collect_edges = with_edges});
     ASSERT_EQ(r.nodes.size(), 1u + 2 * kWide);
     EXPECT_EQ(r.edges.size(), with_edges ? 2u * kWide : 0u);
     for (size_t i = 1; i < r.nodes.size(); ++i) {
