@@ -162,8 +162,8 @@ Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
 
 namespace {
 
-// Out and between lists are in out_edges key order (to, job, first_seen); in lists in
-// in_edges key order (from, job, first_seen).
+// Lists of edges out of a node are in out_edges key order (to, job, first_seen); lists into
+// a node in in_edges key order (from, job, first_seen).
 bool OutLess(const EdgeRecord& a, const EdgeRecord& b) {
   return std::tie(a.to, a.job, a.first_seen) < std::tie(b.to, b.job, b.first_seen);
 }
