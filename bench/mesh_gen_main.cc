@@ -1,6 +1,6 @@
 // mesh_gen: writes a synthetic data mesh as NDJSON (bench/mesh_generator.h).
 //   mesh_gen [--seed N] [--datasets N] [--columns N] [--domains N] [--layers N]
-//            [--fan-in N] [--runs N] > mesh.ndjson
+//            [--fan-in N] [--runs N] [--column-inputs N] > mesh.ndjson
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
       o.fan_in = static_cast<int>(v);
     else if (k == "--runs")
       o.runs = static_cast<int>(v);
+    else if (k == "--column-inputs")
+      o.column_inputs = static_cast<int>(v);
     else {
       std::fprintf(stderr, "mesh_gen: unknown option %s\n", k.c_str());
       return 2;

@@ -90,7 +90,7 @@ void MeshGenerator::Generate(const std::function<void(const std::string&)>& emit
         schema_fields.push_back(
             {{"name", MeshGenerator::ColumnName(c)}, {"type", c < kNumKeys ? "bigint" : "text"}});
         json in = json::array();
-        int n = 1 + static_cast<int>(rng() % 3);
+        int n = 1 + static_cast<int>(rng() % o.column_inputs);
         for (int k = 0; k < n; ++k) {
           uint64_t src = inputs[rng() % inputs.size()];
           bool direct = k == 0 || rng() % 2 == 0;

@@ -2,11 +2,11 @@
 //
 // Datasets sit in domains and layers (source -> staging -> mart -> dashboard). Every dataset
 // past the first layer is written by one job that reads `fan_in` datasets of the layer before,
-// mostly of its own domain. Each output column derives from one to three input columns with
-// every transformation subtype; key columns (ids, timestamps) are reused far more than others,
-// as in real meshes, and one job in four also sends dataset-wide (INDIRECT JOIN/FILTER)
-// inputs. Each job runs `runs` times (a START and a COMPLETE each; every tenth run of a job
-// fails instead), and its column lineage is the same in every run.
+// mostly of its own domain. Each output column derives from one to `column_inputs` (3) input
+// columns with every transformation subtype; key columns (ids, timestamps) are reused far more
+// than others, as in real meshes, and one job in four also sends dataset-wide (INDIRECT
+// JOIN/FILTER) inputs. Each job runs `runs` times (a START and a COMPLETE each; every tenth run of
+// a job fails instead), and its column lineage is the same in every run.
 //
 // Column edges come to about jobs * columns * 1.9 (+ dataset-wide ones): with the defaults a
 // job's COMPLETE event is about 12 KB and carries about 80 column edges.
@@ -27,7 +27,8 @@ struct MeshOptions {
   int domains = 8;
   int layers = 4;
   int fan_in = 3;
-  int runs = 2;  // runs per job
+  int runs = 2;           // runs per job
+  int column_inputs = 3;  // an output column derives from 1 to this many input columns
 };
 
 class MeshGenerator {
