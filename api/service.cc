@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -109,10 +110,21 @@ Service::ParsedChunk Service::ParseTexts(std::vector<std::string> texts) {
   return chunk;
 }
 
+Service::Submission Service::Enqueue(ParsedChunk chunk) {
+  Submission s;
+  s.applied = pipeline_->Enqueue(std::move(chunk.valid));
+  s.chunk = std::move(chunk);
+  return s;
+}
+
 std::vector<Result<ApplyOutcome>> Service::Submit(ParsedChunk chunk) {
-  std::vector<Result<ApplyOutcome>> applied = pipeline_->SubmitAll(std::move(chunk.valid));
+  return Finish(Enqueue(std::move(chunk)));
+}
+
+std::vector<Result<ApplyOutcome>> Service::Finish(Submission s) {
+  ParsedChunk& chunk = s.chunk;
   for (size_t k = 0; k < chunk.where.size(); ++k) {
-    chunk.results[chunk.where[k]] = std::move(applied[k]);
+    chunk.results[chunk.where[k]] = s.applied[k].get();
   }
   uint64_t accepted = 0, rejected = 0, duplicates = 0;
   for (const auto& r : chunk.results) {
@@ -316,45 +328,47 @@ Result<IngestSummary> Service::IngestFiles(
   for (const auto& f : files) total += fs::file_size(f);
   IngestSummary summary;
 
-  // Chunks are read and parsed while the previous chunk is applied and committed.
+  // Each chunk is read and parsed while the ones before it are applied and committed, and
+  // is queued before the one before it is waited for, so the writer never waits for it.
   struct Pending {
-    std::future<std::vector<Result<ApplyOutcome>>> results;
+    Submission submission;
     std::vector<std::string> sources;
     uint64_t bytes_done = 0;
   };
-  std::optional<Pending> pending;
-  auto collect = [&] {
-    if (!pending) return;
-    std::vector<Result<ApplyOutcome>> results = pending->results.get();
+  std::deque<Pending> pending;
+  auto collect_oldest = [&] {
+    Pending& p = pending.front();
+    std::vector<Result<ApplyOutcome>> results = Finish(std::move(p.submission));
     for (size_t i = 0; i < results.size(); ++i) {
       if (results[i].ok()) {
         ++summary.accepted;
         if (results[i]->duplicate) ++summary.duplicates;
       } else {
         const Status& s = results[i].status();
-        summary.rejected.push_back({pending->sources[i], s.message(), s.path()});
+        summary.rejected.push_back({p.sources[i], s.message(), s.path()});
       }
     }
-    if (progress) progress(pending->bytes_done, total);
-    pending.reset();
+    if (progress) progress(p.bytes_done, total);
+    pending.pop_front();
+  };
+  auto collect = [&] {
+    while (!pending.empty()) collect_oldest();
   };
   auto dispatch = [&](std::vector<std::string> texts, std::vector<std::string> sources,
                       uint64_t bytes_done) {
     ParsedChunk chunk = ParseTexts(std::move(texts));
-    collect();
-    pending.emplace();
-    pending->sources = std::move(sources);
-    pending->bytes_done = bytes_done;
-    pending->results = std::async(std::launch::async, [this, c = std::move(chunk)]() mutable {
-      return Submit(std::move(c));
-    });
+    pending.push_back({Enqueue(std::move(chunk)), std::move(sources), bytes_done});
+    while (pending.size() > 1) collect_oldest();
   };
 
   constexpr size_t kChunk = 1024;
   uint64_t done = 0;
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
-    if (!in) return Status::Unavailable("cannot read " + f.string());
+    if (!in) {
+      collect();  // what was queued is applied all the same
+      return Status::Unavailable("cannot read " + f.string());
+    }
     // A JSON array, or a .json file of one event, is read whole; NDJSON is streamed.
     char c = 0;
     while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -113,7 +114,15 @@ class Service {
     std::vector<size_t> where;
   };
   ParsedChunk ParseTexts(std::vector<std::string> texts);
-  // Submits the valid events of a chunk; returns every event's result, by index.
+  // A chunk whose valid events are queued for the writer, in order.
+  struct Submission {
+    ParsedChunk chunk;
+    std::vector<std::future<Result<ApplyOutcome>>> applied;
+  };
+  Submission Enqueue(ParsedChunk chunk);
+  // Waits for a submission; returns every event's result, by index.
+  std::vector<Result<ApplyOutcome>> Finish(Submission s);
+  // Both.
   std::vector<Result<ApplyOutcome>> Submit(ParsedChunk chunk);
   // Both, for one request.
   std::vector<Result<ApplyOutcome>> IngestTexts(std::vector<std::string> texts);

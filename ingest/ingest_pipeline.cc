@@ -7,6 +7,7 @@ namespace tributary {
 IngestPipeline::IngestPipeline(GraphStore& store, CommitListener listener, size_t max_group)
     : store_(store), listener_(std::move(listener)), max_group_(max_group) {
   writer_ = std::thread([this] { WriterLoop(); });
+  committer_ = std::thread([this] { CommitLoop(); });
 }
 
 IngestPipeline::~IngestPipeline() {
@@ -15,7 +16,13 @@ IngestPipeline::~IngestPipeline() {
     stopping_ = true;
   }
   cv_.notify_all();
-  writer_.join();
+  writer_.join();  // it finishes the queue and waits for its last batch to be written
+  {
+    std::lock_guard lock(mu_);
+    writer_done_ = true;
+  }
+  sealed_cv_.notify_all();
+  committer_.join();
 }
 
 Result<ApplyOutcome> IngestPipeline::Submit(IngestItem item) {
@@ -25,6 +32,15 @@ Result<ApplyOutcome> IngestPipeline::Submit(IngestItem item) {
 }
 
 std::vector<Result<ApplyOutcome>> IngestPipeline::SubmitAll(std::vector<IngestItem> items) {
+  std::vector<std::future<Result<ApplyOutcome>>> futures = Enqueue(std::move(items));
+  std::vector<Result<ApplyOutcome>> results;
+  results.reserve(futures.size());
+  for (auto& f : futures) results.push_back(f.get());
+  return results;
+}
+
+std::vector<std::future<Result<ApplyOutcome>>> IngestPipeline::Enqueue(
+    std::vector<IngestItem> items) {
   std::vector<std::future<Result<ApplyOutcome>>> futures;
   futures.reserve(items.size());
   {
@@ -37,54 +53,85 @@ std::vector<Result<ApplyOutcome>> IngestPipeline::SubmitAll(std::vector<IngestIt
     }
   }
   cv_.notify_one();
-  std::vector<Result<ApplyOutcome>> results;
-  results.reserve(futures.size());
-  for (auto& f : futures) results.push_back(f.get());
-  return results;
+  return futures;
+}
+
+void IngestPipeline::Answer(std::vector<std::unique_ptr<Pending>>& group,
+                            std::vector<Result<ApplyOutcome>>& results) {
+  for (size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
 }
 
 void IngestPipeline::WriterLoop() {
   std::unique_ptr<StoreWriter> writer = store_.NewWriter();
-  std::vector<std::unique_ptr<Pending>> group;
-  std::vector<Result<ApplyOutcome>> results;
+  auto failed = [](std::vector<Result<ApplyOutcome>>& results, const Status& why) {
+    for (auto& r : results) {
+      if (r.ok()) r = Status::Unavailable("commit failed: " + why.message());
+    }
+  };
   for (;;) {
+    auto next = std::make_unique<Sealed>();
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left
-      while (!queue_.empty() && group.size() < max_group_) {
-        group.push_back(std::move(queue_.front()));
+      if (queue_.empty()) break;  // stopping, and nothing left
+      while (!queue_.empty() && next->group.size() < max_group_) {
+        next->group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    results.clear();
-    for (auto& p : group) {
+    std::vector<Result<ApplyOutcome>>& results = next->results;
+    for (auto& p : next->group) {
       writer->SetSavePoint();
       Result<ApplyOutcome> r = applier_.Apply(p->item.event, p->item.raw, p->item.digest, *writer);
       if (r.ok()) {
         writer->PopSavePoint();
       } else if (Status undo = writer->RollbackToSavePoint(); !undo.ok()) {
-        // The rollback commits the events before this one; it failed, so none of them is
-        // durable: they fail, retryably.
+        // The rollback commits the events before this one (or found the batch in flight
+        // failed); either way none of them is durable: they fail, retryably.
         r = undo;
-        for (auto& earlier : results) {
-          if (earlier.ok()) earlier = Status::Unavailable("commit failed: " + undo.message());
-        }
+        failed(results, undo);
       }
       results.push_back(std::move(r));
     }
-    GraphDelta delta;
-    Status committed = store_.Commit(*writer, &delta);
-    if (committed.ok()) {
-      if (!delta.empty() && listener_) listener_(delta);
+    // One batch in flight at a time: this group was applied on top of the previous one.
+    if (Status landed = writer->WaitInFlight(); !landed.ok()) {
+      failed(results, landed);
+      Answer(next->group, results);
+      continue;
+    }
+    next->batch = writer->Seal(next->written.get_future().share());
+    {
+      std::lock_guard lock(mu_);
+      sealed_.push_back(std::move(next));
+    }
+    sealed_cv_.notify_one();
+    // Past its budget the cache starts over, once the batch is in the store.
+    if (writer->over_budget()) (void)writer->WaitInFlight();
+  }
+  (void)writer->WaitInFlight();
+}
+
+void IngestPipeline::CommitLoop() {
+  for (;;) {
+    std::unique_ptr<Sealed> s;
+    {
+      std::unique_lock lock(mu_);
+      sealed_cv_.wait(lock, [&] { return writer_done_ || !sealed_.empty(); });
+      if (sealed_.empty()) return;  // the writer is done, and nothing left
+      s = std::move(sealed_.front());
+      sealed_.pop_front();
+    }
+    Status written = store_.Write(*s->batch);
+    s->written.set_value(written);
+    if (written.ok()) {
+      if (!s->batch->delta().empty() && listener_) listener_(s->batch->delta());
     } else {
       // Nothing of the group is durable: every event in it fails, retryably.
-      for (auto& r : results) {
-        if (r.ok()) r = Status::Unavailable("commit failed: " + committed.message());
+      for (auto& r : s->results) {
+        if (r.ok()) r = Status::Unavailable("commit failed: " + written.message());
       }
     }
-    for (size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
-    group.clear();
+    Answer(s->group, s->results);
   }
 }
 

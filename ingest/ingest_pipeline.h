@@ -2,11 +2,12 @@
 //
 // Callers (HTTP handlers, the file loader) parse events on their own threads and Submit
 // them. One writer thread takes everything queued, applies each event under its own save
-// point (a failing event is undone alone), and commits the lot in one WriteBatch with the
-// WAL on, so concurrent callers share one fsync. Only after the commit does Submit return
-// success: an acknowledged event is durable. The commit's GraphDelta then goes to the
-// listener (the in-memory graph) before any caller is answered, so an acknowledged event is
-// also visible to queries.
+// point (a failing event is undone alone), and seals the lot as one WriteBatch. A commit
+// thread writes it with the WAL on, so concurrent callers share one fsync, while the writer
+// applies the next group. Only after the write does Submit return success: an acknowledged
+// event is durable. The batch's GraphDelta then goes to the listener (the in-memory graph)
+// before any caller is answered, so an acknowledged event is also visible to queries. When
+// a write fails, its events fail, and so do those of the group applied on top of it.
 //
 // Thread safety: Submit may be called from any number of threads.
 #pragma once
@@ -23,6 +24,7 @@
 #include "ingest/event_applier.h"
 #include "ingest/parsed_event.h"
 #include "store/graph_store.h"
+#include "store/store_writer.h"
 
 namespace tributary {
 
@@ -46,13 +48,25 @@ class IngestPipeline {
   Result<ApplyOutcome> Submit(IngestItem item);
   // Submits several at once; results in the same order.
   std::vector<Result<ApplyOutcome>> SubmitAll(std::vector<IngestItem> items);
+  // Queues several at once, after everything queued before, without waiting.
+  std::vector<std::future<Result<ApplyOutcome>>> Enqueue(std::vector<IngestItem> items);
 
  private:
   struct Pending {
     IngestItem item;
     std::promise<Result<ApplyOutcome>> done;
   };
+  // A group of events applied and sealed, on its way to the commit thread.
+  struct Sealed {
+    std::vector<std::unique_ptr<Pending>> group;
+    std::vector<Result<ApplyOutcome>> results;
+    std::shared_ptr<StoreWriter::Sealed> batch;
+    std::promise<Status> written;
+  };
   void WriterLoop();
+  void CommitLoop();
+  static void Answer(std::vector<std::unique_ptr<Pending>>& group,
+                     std::vector<Result<ApplyOutcome>>& results);
 
   GraphStore& store_;
   CommitListener listener_;
@@ -62,7 +76,12 @@ class IngestPipeline {
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Pending>> queue_;
   bool stopping_ = false;
+  // Sealed groups, oldest first, for the commit thread; guarded by mu_.
+  std::deque<std::unique_ptr<Sealed>> sealed_;
+  std::condition_variable sealed_cv_;
+  bool writer_done_ = false;
   std::thread writer_;
+  std::thread committer_;
 };
 
 }  // namespace tributary

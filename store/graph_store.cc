@@ -276,24 +276,40 @@ Result<std::string> GraphStore::DumpDerived() const {
   return out;
 }
 
-Status GraphStore::WriteBatchOf(StoreWriter& writer) {
-  TRIB_RETURN_IF_ERROR(writer.broken_);
+Status GraphStore::WriteWithCounters(rocksdb::WriteBatch* batch, uint64_t next_id,
+                                     uint64_t next_seq) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   std::string v;
-  PutFixed64BE(&v, writer.next_id_);
-  writer.w_->batch.Put(h_->cf[kCfMeta], "next_id", v);
+  PutFixed64BE(&v, next_id);
+  batch->Put(h_->cf[kCfMeta], "next_id", v);
   v.clear();
-  PutFixed64BE(&v, writer.next_seq_);
-  writer.w_->batch.Put(h_->cf[kCfMeta], "next_seq", v);
-  TRIB_RETURN_IF_ERROR(FromRocks(h_->db->Write(wo, &writer.w_->batch), "committing"));
-  next_id_ = writer.next_id_;
-  next_seq_ = writer.next_seq_;
+  PutFixed64BE(&v, next_seq);
+  batch->Put(h_->cf[kCfMeta], "next_seq", v);
+  TRIB_RETURN_IF_ERROR(FromRocks(h_->db->Write(wo, batch), "committing"));
+  next_id_ = next_id;
+  next_seq_ = next_seq;
+  return Status::Ok();
+}
+
+Status GraphStore::WriteBatchOf(StoreWriter& writer) {
+  TRIB_RETURN_IF_ERROR(writer.broken_);
+  TRIB_RETURN_IF_ERROR(WriteWithCounters(&writer.w_->batch, writer.next_id_, writer.next_seq_));
   writer.Written();
   return Status::Ok();
 }
 
+Status GraphStore::Write(StoreWriter::Sealed& batch) {
+  TRIB_RETURN_IF_ERROR(batch.broken_);
+  if (batch.w_->batch.Count() == 0) return Status::Ok();
+  return WriteWithCounters(&batch.w_->batch, batch.next_id_, batch.next_seq_);
+}
+
 Status GraphStore::Commit(StoreWriter& writer, GraphDelta* delta) {
+  if (Status s = writer.WaitInFlight(); !s.ok()) {
+    writer.Clear();
+    return s;
+  }
   if (!writer.empty()) {
     Status s = WriteBatchOf(writer);
     if (!s.ok()) {

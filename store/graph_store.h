@@ -29,6 +29,11 @@
 
 #include "common/status.h"
 #include "store/model.h"
+#include "store/store_writer.h"
+
+namespace rocksdb {
+class WriteBatch;
+}
 
 namespace tributary {
 
@@ -69,6 +74,9 @@ class GraphStore {
   // options.sync), and moves what they changed into `*delta` (when not null). Success or
   // not, the writer is empty afterwards and may be reused.
   Status Commit(StoreWriter& writer, GraphDelta* delta = nullptr);
+  // Writes a batch sealed by StoreWriter::Seal, as Commit does; may run on another thread
+  // than the writer's. Batches must be written in the order they were sealed.
+  Status Write(StoreWriter::Sealed& batch);
 
   // Committed reads.
   Result<std::optional<NodeRecord>> GetNode(NodeId id) const;
@@ -107,6 +115,8 @@ class GraphStore {
   // Writes the writer's batch with the counters; on success the counters advance and the
   // batch is emptied (the delta is kept).
   Status WriteBatchOf(StoreWriter& writer);
+  // Writes `batch` with the counters, which advance on success.
+  Status WriteWithCounters(rocksdb::WriteBatch* batch, uint64_t next_id, uint64_t next_seq);
 
   StoreOptions options_;
   std::unique_ptr<StoreHandles> h_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <utility>
 
 #include "common/coding.h"
 #include "store/graph_store.h"
@@ -27,6 +28,9 @@ StoreWriter::StoreWriter(GraphStore& store)
 
 StoreWriter::~StoreWriter() = default;
 
+StoreWriter::Sealed::Sealed() : w_(std::make_unique<WriterState>()) {}
+StoreWriter::Sealed::~Sealed() = default;
+
 void StoreWriter::Written() {
   w_->batch.Clear();
   broken_ = Status::Ok();
@@ -45,6 +49,40 @@ void StoreWriter::Clear() {
 }
 
 bool StoreWriter::empty() const { return w_->batch.Count() == 0; }
+
+bool StoreWriter::over_budget() const { return cached_ > store_.options().writer_cache_entries; }
+
+std::shared_ptr<StoreWriter::Sealed> StoreWriter::Seal(std::shared_future<Status> written) {
+  std::shared_ptr<Sealed> b(new Sealed());
+  std::swap(b->w_, w_);
+  b->next_id_ = next_id_;
+  b->next_seq_ = next_seq_;
+  b->broken_ = std::exchange(broken_, Status::Ok());
+  b->delta_ = std::exchange(delta_, GraphDelta());
+  b->pending_ = std::exchange(pending_, EdgeLists());
+  b->digests_ = std::exchange(pending_digests_, {});
+  save_points_.clear();
+  inflight_ = b;
+  inflight_written_ = std::move(written);
+  return b;
+}
+
+Status StoreWriter::WaitInFlight() {
+  if (inflight_) {
+    Status s = inflight_written_.get();
+    inflight_.reset();
+    inflight_written_ = std::shared_future<Status>();
+    if (!s.ok()) {
+      // The store never got the batch, and what was written since builds on it.
+      Written();
+      delta_ = GraphDelta();
+      DropCache();
+      return s;
+    }
+  }
+  if (empty() && over_budget()) DropCache();
+  return Status::Ok();
+}
 
 size_t StoreWriter::pending_bytes() const { return w_->batch.GetDataSize(); }
 
@@ -224,7 +262,13 @@ Result<std::vector<EdgeRecord>*> StoreWriter::List(NodeId node, EdgeKind kind) {
   if (!Fresh(node)) {
     const bool incoming = CachedIncoming(kind);
     TRIB_RETURN_IF_ERROR(ScanEdges(*store_.h_, node, kind, incoming, &out));
-    // Edges written since the last commit, which the store does not have yet.
+    // Edges written since the last commit, which the store may not have yet: those of the
+    // batch in flight first, then the newer ones.
+    if (inflight_) {
+      if (auto it = inflight_->pending_.find(key); it != inflight_->pending_.end()) {
+        for (const auto& e : it->second) Upsert(&out, e, incoming ? InLess : OutLess);
+      }
+    }
     if (auto it = pending_.find(key); it != pending_.end()) {
       for (const auto& e : it->second) Upsert(&out, e, incoming ? InLess : OutLess);
       pending_.erase(it);
@@ -238,12 +282,17 @@ Result<std::vector<EdgeRecord>> StoreWriter::UncachedEdges(NodeId node, EdgeKind
                                                            bool outgoing) {
   std::vector<EdgeRecord> out;
   TRIB_RETURN_IF_ERROR(ScanEdges(*store_.h_, node, kind, !outgoing, &out));
-  // Rare (ingest reads only the cached direction): a pass over this commit's edges.
-  for (const auto& e : delta_.edges) {
-    if (e.kind == kind && (outgoing ? e.from : e.to) == node) {
-      Upsert(&out, e, outgoing ? OutLess : InLess);
+  // Rare (ingest reads only the cached direction): a pass over the edges of the batch in
+  // flight and of this one.
+  auto merge = [&](const std::vector<EdgeRecord>& edges) {
+    for (const auto& e : edges) {
+      if (e.kind == kind && (outgoing ? e.from : e.to) == node) {
+        Upsert(&out, e, outgoing ? OutLess : InLess);
+      }
     }
-  }
+  };
+  if (inflight_) merge(inflight_->delta_.edges);
+  merge(delta_.edges);
   return out;
 }
 
@@ -300,6 +349,11 @@ Result<std::optional<std::vector<SchemaColumn>>> StoreWriter::LatestSchema(NodeI
 Result<std::optional<uint64_t>> StoreWriter::FindDigest(const std::string& digest) {
   if (auto it = pending_digests_.find(digest); it != pending_digests_.end()) {
     return std::optional<uint64_t>(it->second);
+  }
+  if (inflight_) {
+    if (auto it = inflight_->digests_.find(digest); it != inflight_->digests_.end()) {
+      return std::optional<uint64_t>(it->second);
+    }
   }
   std::string v;
   TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfEventDigests, digest, &v));
@@ -427,6 +481,8 @@ void StoreWriter::PopSavePoint() {
 
 Status StoreWriter::RollbackToSavePoint() {
   if (save_points_.empty()) return Status::Internal("no save point");
+  // The writes before the save point are committed below, after the batch in flight.
+  if (Status s = WaitInFlight(); !s.ok()) return s;
   SavePoint sp = save_points_.back();
   save_points_.pop_back();
   TRIB_RETURN_IF_ERROR(FromRocks(w_->batch.RollbackToSavePoint(), "rolling back"));

@@ -16,9 +16,14 @@
 // could miss (see CacheEdge). The cache is dropped after a commit when it outgrows its
 // budget, and on rollback, which first commits the writes made before the save point.
 //
+// Commits can be pipelined: Seal takes the pending writes out as a batch that
+// GraphStore::Write writes on another thread while this writer applies the next events.
+// Until the writer has seen that batch land (WaitInFlight), reads merge its writes in.
+//
 // Thread safety: used by one thread at a time. Only one StoreWriter per store may exist.
 #pragma once
 
+#include <future>
 #include <memory>
 #include <optional>
 #include <span>
@@ -68,6 +73,21 @@ class StoreWriter {
   void PutRun(const RunRecord& run);
   void PutEdge(const EdgeRecord& edge);  // both out_edges and in_edges
   void PutSchema(NodeId dataset, Micros time, const std::vector<SchemaColumn>& cols);
+
+  // Pipelined commits. Seal moves the pending writes, their delta and the counters into a
+  // batch for GraphStore::Write, whose result `written` must carry, and leaves this writer
+  // empty and ready for more. At most one sealed batch may be in flight: call WaitInFlight
+  // before the next Seal.
+  class Sealed;
+  std::shared_ptr<Sealed> Seal(std::shared_future<Status> written);
+  // Waits for the batch in flight, if any, to be written. On failure nothing of it was
+  // written, yet the cache and every write since were built on it: those writes and the
+  // cache are dropped and the failure returned (the events applied since it was sealed
+  // fail with it). Past the cache budget, with nothing pending, the cache is dropped.
+  Status WaitInFlight();
+  // True when the cache has outgrown its budget: it is dropped by the next WaitInFlight
+  // that finds nothing pending, or the next Commit.
+  bool over_budget() const;
 
   void SetSavePoint();
   // Forgets the last save point, keeping the writes made since.
@@ -148,6 +168,31 @@ class StoreWriter {
   // they have went through PutEdge, so their edge lists are complete without a scan.
   NodeId fresh_from_ = 0;
   bool Fresh(NodeId id) const { return id >= fresh_from_; }
+  // The sealed batch being written, and its result; null when none.
+  std::shared_ptr<const Sealed> inflight_;
+  std::shared_future<Status> inflight_written_;
+};
+
+// A batch taken out of a StoreWriter by Seal. The writer reads its edges and digests until
+// it lands, while GraphStore::Write writes it on another thread.
+class StoreWriter::Sealed {
+ public:
+  ~Sealed();
+  // What the batch changes, for the in-memory graph once it is written.
+  const GraphDelta& delta() const { return delta_; }
+
+ private:
+  friend class StoreWriter;
+  friend class GraphStore;
+  Sealed();
+
+  std::unique_ptr<WriterState> w_;
+  uint64_t next_id_ = 0;
+  uint64_t next_seq_ = 0;
+  Status broken_;
+  GraphDelta delta_;
+  EdgeLists pending_;  // edges of lists the writer had not cached
+  std::unordered_map<std::string, uint64_t> digests_;
 };
 
 }  // namespace tributary

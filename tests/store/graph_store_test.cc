@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <thread>
 
 #include "store/store_writer.h"
 
@@ -177,6 +180,116 @@ TEST_F(GraphStoreTest, RollbackKeepsTheWritesBeforeTheSavePointVisible) {
   ASSERT_EQ(delta.edges.size(), 1u);
   EXPECT_EQ(delta.edges[0].to, 50u);
   EXPECT_TRUE(store->GetNode(a)->has_value());
+}
+
+// A sealed batch is written on another thread while the writer goes on: until it lands, the
+// writer's reads that go to the store must merge the sealed writes in.
+TEST_F(GraphStoreTest, SealedWritesStayVisibleUntilTheyLand) {
+  auto store = Open();
+  {
+    auto w = store->NewWriter();
+    while (w->AllocateId() < 400) {
+    }
+    w->PutEdge(Derive(100, 200, 10));
+    w->PutDigest("digest-1", 1);
+    ASSERT_TRUE(store->Commit(*w).ok());
+  }
+  // An empty cache, and nodes from before it: every list below is read from the store.
+  auto w = store->NewWriter();
+  w->PutEdge(Derive(100, 300, 20));
+  EdgeRecord retired = Derive(100, 200, 10);
+  retired.retired = 30;
+  w->PutEdge(retired);
+  w->PutDigest("digest-2", 2);
+  std::promise<Status> written;
+  std::shared_ptr<StoreWriter::Sealed> sealed = w->Seal(written.get_future().share());
+  EXPECT_TRUE(w->empty());
+  EXPECT_EQ(sealed->delta().edges.size(), 2u);
+
+  auto check = [&] {
+    auto in = w->Edges(300, EdgeKind::kDerive, false);
+    ASSERT_TRUE(in.ok());
+    ASSERT_EQ(in->size(), 1u);
+    EXPECT_EQ((*in)[0].from, 100u);
+    auto out = w->Edges(100, EdgeKind::kDerive, true);
+    ASSERT_TRUE(out.ok());
+    ASSERT_EQ(out->size(), 2u);
+    EXPECT_EQ((*out)[0].retired, 30);
+    EXPECT_EQ((*out)[1].to, 300u);
+    EXPECT_EQ(**w->FindDigest("digest-2"), 2u);
+  };
+  check();  // in flight, not in the store yet
+  int stored = 0;
+  ASSERT_TRUE(store
+                  ->ForEachEdge([&](const EdgeRecord&) {
+                    ++stored;
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(stored, 1);
+
+  written.set_value(store->Write(*sealed));
+  ASSERT_TRUE(w->WaitInFlight().ok());
+  check();  // landed
+  stored = 0;
+  ASSERT_TRUE(store
+                  ->ForEachEdge([&](const EdgeRecord&) {
+                    ++stored;
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(stored, 2);
+}
+
+TEST_F(GraphStoreTest, AFailedSealedBatchDropsWhatWasBuiltOnIt) {
+  auto store = Open();
+  auto w = store->NewWriter();
+  NodeId a = w->AllocateId();
+  w->PutName(DatasetNameKey("ns", "a"), a);
+  w->PutNode(Dataset(a, "a"));
+  std::promise<Status> written;
+  auto sealed = w->Seal(written.get_future().share());
+  NodeId b = w->AllocateId();  // applied on top of the batch in flight
+  w->PutName(DatasetNameKey("ns", "b"), b);
+  w->PutNode(Dataset(b, "b"));
+  EXPECT_EQ(**w->FindName(DatasetNameKey("ns", "a")), a);
+
+  written.set_value(Status::Unavailable("disk full"));  // the write failed
+  Status landed = w->WaitInFlight();
+  EXPECT_EQ(landed.code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(w->empty());
+  EXPECT_TRUE(w->delta().nodes.empty());
+  EXPECT_FALSE(w->FindName(DatasetNameKey("ns", "a"))->has_value());
+  EXPECT_FALSE(w->FindName(DatasetNameKey("ns", "b"))->has_value());
+  EXPECT_EQ(w->AllocateId(), a);  // the counters are the store's again
+  ASSERT_TRUE(store->Commit(*w).ok());
+  EXPECT_FALSE(store->GetNode(a)->has_value());
+  EXPECT_FALSE(store->GetNode(b)->has_value());
+}
+
+// A rollback commits the writes before its save point: after the batch in flight, in order.
+TEST_F(GraphStoreTest, RollbackWaitsForTheBatchInFlight) {
+  auto store = Open();
+  auto w = store->NewWriter();
+  w->AppendEvent("first");
+  std::promise<Status> written;
+  auto sealed = w->Seal(written.get_future().share());
+  std::thread committer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    written.set_value(store->Write(*sealed));
+  });
+  w->SetSavePoint();
+  w->AppendEvent("second");
+  w->PopSavePoint();
+  w->SetSavePoint();
+  w->AppendEvent("third");
+  Status undone = w->RollbackToSavePoint();
+  committer.join();
+  ASSERT_TRUE(undone.ok()) << undone.ToString();
+  ASSERT_TRUE(store->Commit(*w).ok());
+  EXPECT_EQ(store->event_count(), 2u);
+  EXPECT_EQ(**store->GetEvent(1), "first");
+  EXPECT_EQ(**store->GetEvent(2), "second");
 }
 
 TEST_F(GraphStoreTest, EdgesAreIndexedBothWays) {
