@@ -1,6 +1,8 @@
 #include "ingest/event_parser.h"
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -334,13 +336,118 @@ Result<const json*> OptionalArray(const json& obj, std::string_view key, const s
 }
 
 // ---------------------------------------------------------------------------------------------
+// The canonical text: what json::dump() writes (compact, object keys in std::map order), built
+// once per event. Facets are stored as their own text, which is a slice of it.
+
+bool IsFacetMapKey(std::string_view key) {
+  return key == "facets" || key == "inputFacets" || key == "outputFacets";
+}
+
+// The canonical text of a document, and where in it each facet (a member of a facets map)
+// and each facets map was written.
+class CanonicalText {
+ public:
+  explicit CanonicalText(const json& doc) { Write(doc, false); }
+
+  std::string& text() { return text_; }
+  // The canonical text of `v`: a slice of the document's when `v` is a facet or a facets
+  // map of it, else written anew.
+  std::string Of(const json& v) const {
+    for (const Span& s : spans_) {
+      if (s.value == &v) return text_.substr(s.begin, s.end - s.begin);
+    }
+    return v.dump();
+  }
+
+ private:
+  struct Span {
+    const json* value;
+    size_t begin, end;
+  };
+
+  // As json::dump() writes a string (with ensure_ascii off): strings without a quote, a
+  // backslash or a control character are copied (the parser has checked their UTF-8).
+  void WriteString(const std::string& s) {
+    for (char c : s) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') {
+        text_ += json(s).dump();
+        return;
+      }
+    }
+    text_ += '"';
+    text_ += s;
+    text_ += '"';
+  }
+
+  template <typename Int>
+  void WriteInteger(Int i) {
+    char buf[24];
+    text_.append(buf, std::to_chars(buf, buf + sizeof buf, i).ptr);
+  }
+
+  // `facets`: `v` is a facets map, whose members are facets.
+  void Write(const json& v, bool facets) {
+    switch (v.type()) {
+      case json::value_t::object: {
+        text_ += '{';
+        bool first = true;
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          if (!first) text_ += ',';
+          first = false;
+          WriteString(it.key());
+          text_ += ':';
+          const json& member = it.value();
+          const size_t begin = text_.size();
+          const bool facet_map = !facets && member.is_object() && IsFacetMapKey(it.key());
+          Write(member, facet_map);
+          if (facets || facet_map) spans_.push_back({&member, begin, text_.size()});
+        }
+        text_ += '}';
+        return;
+      }
+      case json::value_t::array: {
+        text_ += '[';
+        for (size_t i = 0; i < v.size(); ++i) {
+          if (i) text_ += ',';
+          Write(v[i], false);
+        }
+        text_ += ']';
+        return;
+      }
+      case json::value_t::string:
+        WriteString(v.get_ref<const std::string&>());
+        return;
+      case json::value_t::number_integer:
+        WriteInteger(v.get<int64_t>());
+        return;
+      case json::value_t::number_unsigned:
+        WriteInteger(v.get<uint64_t>());
+        return;
+      case json::value_t::boolean:
+        text_ += v.get<bool>() ? "true" : "false";
+        return;
+      case json::value_t::null:
+        text_ += "null";
+        return;
+      default:
+        text_ += v.dump();  // floating point, in nlohmann's shortest form
+        return;
+    }
+  }
+
+  std::string text_;
+  std::vector<Span> spans_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Facets.
 
 // Reads the facets map `key` of `owner` into `out` (when not null). Every facet must be an
 // object; _producer and _schemaURL are not required (many real producers omit them).
 // Returns the map, or nullptr when it is absent or null.
 Result<const json*> ReadFacets(const json& owner, std::string_view key,
-                               const std::string& owner_path, std::vector<Facet>* out) {
+                               const std::string& owner_path, const CanonicalText& text,
+                               std::vector<Facet>* out) {
   TRIB_ASSIGN_OR_RETURN(const json* facets, OptionalObject(owner, key, owner_path));
   if (facets == nullptr) return facets;
   const std::string path = Child(owner_path, key);
@@ -349,7 +456,7 @@ Result<const json*> ReadFacets(const json& owner, std::string_view key,
     if (!value.is_object()) return Expected("object", value, p);
     // "_deleted": null has been seen from dbt-ol; it counts as false.
     TRIB_ASSIGN_OR_RETURN(bool deleted, OptionalBool(value, "_deleted", p));
-    if (out != nullptr) out->push_back(Facet{name, value.dump(), deleted});
+    if (out != nullptr) out->push_back(Facet{name, text.Of(value), deleted});
   }
   return facets;
 }
@@ -548,15 +655,16 @@ Result<ParentRef> ReadParent(const json& facet, const std::string& path) {
 
 // Reads a dataset object. `io_key` is "inputFacets", "outputFacets", or empty for the static
 // dataset of a DatasetEvent.
-Result<DatasetRef> ReadDataset(const json& v, const std::string& path, std::string_view io_key) {
+Result<DatasetRef> ReadDataset(const json& v, const std::string& path, std::string_view io_key,
+                               const CanonicalText& text) {
   if (!v.is_object()) return Expected("object", v, path);
   DatasetRef ds;
   TRIB_ASSIGN_OR_RETURN(ds.ns, RequiredString(v, "namespace", path, Empty::kRejected));
   TRIB_ASSIGN_OR_RETURN(ds.name, RequiredString(v, "name", path, Empty::kRejected));
-  TRIB_ASSIGN_OR_RETURN(const json* facets, ReadFacets(v, "facets", path, &ds.facets));
+  TRIB_ASSIGN_OR_RETURN(const json* facets, ReadFacets(v, "facets", path, text, &ds.facets));
   if (!io_key.empty()) {
-    TRIB_ASSIGN_OR_RETURN(const json* io_facets, ReadFacets(v, io_key, path, nullptr));
-    if (io_facets != nullptr) ds.io_facets_json = io_facets->dump();
+    TRIB_ASSIGN_OR_RETURN(const json* io_facets, ReadFacets(v, io_key, path, text, nullptr));
+    if (io_facets != nullptr) ds.io_facets_json = text.Of(*io_facets);
   }
   const std::string facets_path = Child(path, "facets");
   if (const json* f = LiveFacet(facets, "schema")) {
@@ -577,13 +685,13 @@ Result<DatasetRef> ReadDataset(const json& v, const std::string& path, std::stri
 }
 
 Status ReadDatasetList(const json& event, std::string_view key, std::string_view io_key,
-                       std::vector<DatasetRef>* out) {
+                       const CanonicalText& text, std::vector<DatasetRef>* out) {
   TRIB_ASSIGN_OR_RETURN(const json* list, OptionalArray(event, key, ""));
   if (list == nullptr) return Status::Ok();
   const std::string path = Child("", key);
   out->reserve(list->size());
   for (size_t i = 0; i < list->size(); ++i) {
-    TRIB_ASSIGN_OR_RETURN(DatasetRef ds, ReadDataset((*list)[i], Child(path, i), io_key));
+    TRIB_ASSIGN_OR_RETURN(DatasetRef ds, ReadDataset((*list)[i], Child(path, i), io_key, text));
     out->push_back(std::move(ds));
   }
   return Status::Ok();
@@ -605,20 +713,21 @@ Result<EventType> ReadEventType(const json& event) {
                                  "/eventType");
 }
 
-Status ReadJob(const json& event, ParsedEvent* out) {
+Status ReadJob(const json& event, const CanonicalText& text, ParsedEvent* out) {
   TRIB_ASSIGN_OR_RETURN(const json* job, RequiredObject(event, "job", ""));
   TRIB_ASSIGN_OR_RETURN(out->job_ns, RequiredString(*job, "namespace", "/job", Empty::kRejected));
   TRIB_ASSIGN_OR_RETURN(out->job_name, RequiredString(*job, "name", "/job", Empty::kRejected));
   // No job facet is interpreted; they are only kept.
-  return ReadFacets(*job, "facets", "/job", &out->job_facets).status();
+  return ReadFacets(*job, "facets", "/job", text, &out->job_facets).status();
 }
 
-Status ReadRun(const json& event, ParsedEvent* out) {
+Status ReadRun(const json& event, const CanonicalText& text, ParsedEvent* out) {
   TRIB_ASSIGN_OR_RETURN(const json* run, RequiredObject(event, "run", ""));
   // Any non-empty id is accepted, as Marquez does: the spec asks for a UUID but fixtures
   // and older producers send other ids.
   TRIB_ASSIGN_OR_RETURN(out->run_id, RequiredString(*run, "runId", "/run", Empty::kRejected));
-  TRIB_ASSIGN_OR_RETURN(const json* facets, ReadFacets(*run, "facets", "/run", &out->run_facets));
+  TRIB_ASSIGN_OR_RETURN(const json* facets,
+                        ReadFacets(*run, "facets", "/run", text, &out->run_facets));
   if (const json* f = LiveFacet(facets, "parent")) {
     TRIB_ASSIGN_OR_RETURN(out->parent, ReadParent(*f, "/run/facets/parent"));
   }
@@ -629,7 +738,7 @@ Status ReadRun(const json& event, ParsedEvent* out) {
   return Status::Ok();
 }
 
-Result<ParsedEvent> ReadEvent(const json& event) {
+Result<ParsedEvent> ReadEvent(const json& event, const CanonicalText& text) {
   if (!event.is_object()) return Expected("a JSON object", event, "");
   ParsedEvent out;
   // The kind comes from the keys present, never from schemaURL (see the header).
@@ -659,20 +768,20 @@ Result<ParsedEvent> ReadEvent(const json& event) {
 
   switch (out.kind) {
     case EventKind::kRun:
-      TRIB_RETURN_IF_ERROR(ReadRun(event, &out));
-      TRIB_RETURN_IF_ERROR(ReadJob(event, &out));
+      TRIB_RETURN_IF_ERROR(ReadRun(event, text, &out));
+      TRIB_RETURN_IF_ERROR(ReadJob(event, text, &out));
       break;
     case EventKind::kJob:
-      TRIB_RETURN_IF_ERROR(ReadJob(event, &out));
+      TRIB_RETURN_IF_ERROR(ReadJob(event, text, &out));
       break;
     case EventKind::kDataset: {
       TRIB_ASSIGN_OR_RETURN(const json* dataset, RequiredObject(event, "dataset", ""));
-      TRIB_ASSIGN_OR_RETURN(out.dataset, ReadDataset(*dataset, "/dataset", ""));
+      TRIB_ASSIGN_OR_RETURN(out.dataset, ReadDataset(*dataset, "/dataset", "", text));
       return out;
     }
   }
-  TRIB_RETURN_IF_ERROR(ReadDatasetList(event, "inputs", "inputFacets", &out.inputs));
-  TRIB_RETURN_IF_ERROR(ReadDatasetList(event, "outputs", "outputFacets", &out.outputs));
+  TRIB_RETURN_IF_ERROR(ReadDatasetList(event, "inputs", "inputFacets", text, &out.inputs));
+  TRIB_RETURN_IF_ERROR(ReadDatasetList(event, "outputs", "outputFacets", text, &out.outputs));
   return out;
 }
 
@@ -683,9 +792,9 @@ Result<ParsedEvent> EventParser::Parse(std::string_view bytes, std::string* cano
   try {
     json doc;
     TRIB_RETURN_IF_ERROR(ParseJson(bytes, options_.max_depth, options_.max_string_bytes, &doc));
-    TRIB_ASSIGN_OR_RETURN(ParsedEvent event, ReadEvent(doc));
-    // json objects are std::maps, so dump() has sorted keys and no whitespace.
-    if (canonical != nullptr) *canonical = doc.dump();
+    CanonicalText text(doc);
+    TRIB_ASSIGN_OR_RETURN(ParsedEvent event, ReadEvent(doc, text));
+    if (canonical != nullptr) *canonical = std::move(text.text());
     return event;
   } catch (const std::exception& e) {
     return Status::InvalidArgument("cannot parse event: " + ScrubUtf8(e.what()), "");

@@ -95,6 +95,33 @@ const Facet* FindFacet(const std::vector<Facet>& facets, const std::string& name
   return nullptr;
 }
 
+// The canonical text and every facet's text are what nlohmann's dump() writes.
+void ExpectDumpedAsNlohmannDoes(const std::string& text, const std::string& canonical,
+                                const ParsedEvent& ev) {
+  const json doc = json::parse(text);
+  EXPECT_EQ(canonical, doc.dump());
+  auto check = [](const std::vector<Facet>& facets, const json* map) {
+    ASSERT_EQ(facets.size(), map == nullptr ? 0 : map->size());
+    for (const Facet& f : facets) EXPECT_EQ(f.json, map->at(f.name).dump()) << f.name;
+  };
+  auto facets_of = [](const json& owner, const char* key) -> const json* {
+    auto it = owner.find(key);
+    return it == owner.end() || it->is_null() ? nullptr : &*it;
+  };
+  if (doc.contains("run")) check(ev.run_facets, facets_of(doc["run"], "facets"));
+  if (doc.contains("job")) check(ev.job_facets, facets_of(doc["job"], "facets"));
+  for (const char* list : {"inputs", "outputs"}) {
+    if (!doc.contains(list)) continue;
+    const std::vector<DatasetRef>& refs = list[0] == 'i' ? ev.inputs : ev.outputs;
+    ASSERT_EQ(refs.size(), doc[list].size());
+    for (size_t i = 0; i < refs.size(); ++i) {
+      check(refs[i].facets, facets_of(doc[list][i], "facets"));
+      const json* io = facets_of(doc[list][i], list[0] == 'i' ? "inputFacets" : "outputFacets");
+      EXPECT_EQ(refs[i].io_facets_json, io == nullptr ? "" : io->dump());
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Real events.
 
@@ -122,10 +149,37 @@ TEST_F(EventParserTest, AllExamplesParse) {
       EXPECT_TRUE(parsed.ok()) << path.filename() << " event " << i << ": "
                                << parsed.status().ToString();
       EXPECT_FALSE(canonical.empty());
+      if (parsed.ok()) ExpectDumpedAsNlohmannDoes(events[i], canonical, *parsed);
       ++count;
     }
   }
   EXPECT_EQ(count, 121);
+}
+
+// Escapes, control characters, non-ASCII text and every kind of number, in keys, values and
+// facets, are written as json::dump() writes them.
+TEST_F(EventParserTest, CanonicalTextOfUnusualValues) {
+  json ev = json::parse(Example("spark-cll-08-ctas-complete-columnlineage.json"));
+  json odd = {
+      {"_producer", "p"},
+      {"_schemaURL", "s"},
+      {"quote\"back\\slash", "tab\there\nnew line \x01 \x7f"},
+      {"unicode", "caf\u00e9 \u65e5\u672c \U0001F600"},
+      {"numbers",
+       {0, -1, 18446744073709551615ULL, -9223372036854775807LL, 1.5, -2.5e-300, 1e300, 0.1}},
+      {"nested", {{"facets", {{"inner", {{"x", nullptr}, {"y", true}}}}}}},
+      {"empty", {{"o", json::object()}, {"a", json::array()}, {"s", ""}}}};
+  ev["run"]["facets"]["odd"] = odd;
+  ev["outputs"][0]["facets"]["odd\u00e9"] = odd;
+  ev["outputs"][0]["outputFacets"] = {{"odd", odd}};
+  ev["job"]["facets"] = json::object();
+  ev["x-odd"] = odd;  // outside the facets too
+  ev["inputs"][0]["name"] = "odd \"name\"\t\x01\\ caf\u00e9";
+  const std::string text = ev.dump();
+  std::string canonical;
+  auto parsed = parser_.Parse(text, &canonical);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ExpectDumpedAsNlohmannDoes(text, canonical, *parsed);
 }
 
 TEST_F(EventParserTest, RunEventFields) {
