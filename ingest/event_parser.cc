@@ -278,13 +278,13 @@ enum class Empty { kAllowed, kRejected };
 
 Result<std::string> RequiredString(const json& obj, std::string_view key, const std::string& path,
                                    Empty empty = Empty::kAllowed) {
-  const std::string p = Child(path, key);
+  // Paths are built only for errors: most strings are fine, and ingest reads many.
   auto it = obj.find(key);
-  if (it == obj.end()) return Missing(p);
-  if (!it->is_string()) return Expected("string", *it, p);
+  if (it == obj.end()) return Missing(Child(path, key));
+  if (!it->is_string()) return Expected("string", *it, Child(path, key));
   const auto& s = it->get_ref<const std::string&>();
   if (empty == Empty::kRejected && s.empty()) {
-    return Status::InvalidArgument("expected a non-empty string", p);
+    return Status::InvalidArgument("expected a non-empty string", Child(path, key));
   }
   return s;
 }
@@ -306,10 +306,9 @@ Result<bool> OptionalBool(const json& obj, std::string_view key, const std::stri
 }
 
 Result<const json*> RequiredObject(const json& obj, std::string_view key, const std::string& path) {
-  const std::string p = Child(path, key);
   auto it = obj.find(key);
-  if (it == obj.end()) return Missing(p);
-  if (!it->is_object()) return Expected("object", *it, p);
+  if (it == obj.end()) return Missing(Child(path, key));
+  if (!it->is_object()) return Expected("object", *it, Child(path, key));
   return &*it;
 }
 
@@ -321,10 +320,9 @@ Result<const json*> OptionalObject(const json& obj, std::string_view key, const 
 }
 
 Result<const json*> RequiredArray(const json& obj, std::string_view key, const std::string& path) {
-  const std::string p = Child(path, key);
   auto it = obj.find(key);
-  if (it == obj.end()) return Missing(p);
-  if (!it->is_array()) return Expected("array", *it, p);
+  if (it == obj.end()) return Missing(Child(path, key));
+  if (!it->is_array()) return Expected("array", *it, Child(path, key));
   return &*it;
 }
 
@@ -501,6 +499,23 @@ Result<std::vector<SchemaField>> ReadSchema(const json& facet, const std::string
   return out;
 }
 
+// Column lineage holds most of an event's elements, and JSON pointers to them are long: they
+// are read with kNoPath first, and read again with their path only to report an error.
+const std::string kNoPath;
+
+Result<Transformation> ReadTransformation(const json& t, const std::string& path) {
+  if (!t.is_object()) return Expected("object", t, path);
+  Transformation out;
+  TRIB_ASSIGN_OR_RETURN(out.type, RequiredString(t, "type", path));
+  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> subtype, OptionalString(t, "subtype", path));
+  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> description,
+                        OptionalString(t, "description", path));
+  TRIB_ASSIGN_OR_RETURN(out.masking, OptionalBool(t, "masking", path));
+  out.subtype = subtype.value_or("");
+  out.description = description.value_or("");
+  return out;
+}
+
 Result<InputFieldRef> ReadInputField(const json& v, const std::string& path) {
   if (!v.is_object()) return Expected("object", v, path);
   InputFieldRef ref;
@@ -509,20 +524,11 @@ Result<InputFieldRef> ReadInputField(const json& v, const std::string& path) {
   TRIB_ASSIGN_OR_RETURN(ref.field, RequiredString(v, "field", path, Empty::kRejected));
   TRIB_ASSIGN_OR_RETURN(const json* transformations, OptionalArray(v, "transformations", path));
   if (transformations == nullptr) return ref;
-  const std::string tpath = Child(path, "transformations");
   for (size_t i = 0; i < transformations->size(); ++i) {
     const json& t = (*transformations)[i];
-    const std::string p = Child(tpath, i);
-    if (!t.is_object()) return Expected("object", t, p);
-    Transformation out;
-    TRIB_ASSIGN_OR_RETURN(out.type, RequiredString(t, "type", p));
-    TRIB_ASSIGN_OR_RETURN(std::optional<std::string> subtype, OptionalString(t, "subtype", p));
-    TRIB_ASSIGN_OR_RETURN(std::optional<std::string> description,
-                          OptionalString(t, "description", p));
-    TRIB_ASSIGN_OR_RETURN(out.masking, OptionalBool(t, "masking", p));
-    out.subtype = subtype.value_or("");
-    out.description = description.value_or("");
-    ref.transformations.push_back(std::move(out));
+    Result<Transformation> out = ReadTransformation(t, kNoPath);
+    if (!out.ok()) return ReadTransformation(t, Child(Child(path, "transformations"), i)).status();
+    ref.transformations.push_back(std::move(out).value());
   }
   return ref;
 }
@@ -547,40 +553,51 @@ std::optional<Transformation> LegacyTransformation(const std::optional<std::stri
   return out;
 }
 
+// The entry of one output field of a columnLineage facet.
+Result<ColumnLineageField> ReadLineageField(const std::string& output_field, const json& entry,
+                                            const std::string& path) {
+  if (output_field.empty()) return Status::InvalidArgument("expected a non-empty field name", path);
+  if (!entry.is_object()) return Expected("object", entry, path);
+  TRIB_ASSIGN_OR_RETURN(const json* inputs, RequiredArray(entry, "inputFields", path));
+  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> legacy_type,
+                        OptionalString(entry, "transformationType", path));
+  TRIB_ASSIGN_OR_RETURN(std::optional<std::string> legacy_description,
+                        OptionalString(entry, "transformationDescription", path));
+  const std::optional<Transformation> legacy =
+      LegacyTransformation(legacy_type, legacy_description);
+  ColumnLineageField field;
+  field.output_field = output_field;
+  for (size_t i = 0; i < inputs->size(); ++i) {
+    Result<InputFieldRef> ref = ReadInputField((*inputs)[i], kNoPath);
+    if (!ref.ok()) {
+      return ReadInputField((*inputs)[i], Child(Child(path, "inputFields"), i)).status();
+    }
+    // The legacy field-level description only stands in for inputs that say nothing
+    // themselves (Airflow sends "transformations": [] next to transformationType).
+    if (legacy && ref->transformations.empty()) ref->transformations.push_back(*legacy);
+    field.inputs.push_back(std::move(ref).value());
+  }
+  return field;
+}
+
 Result<ColumnLineage> ReadColumnLineage(const json& facet, const std::string& path) {
   ColumnLineage out;
   TRIB_ASSIGN_OR_RETURN(const json* fields, RequiredObject(facet, "fields", path));
-  const std::string fields_path = Child(path, "fields");
   for (const auto& [output_field, entry] : fields->items()) {
-    const std::string p = Child(fields_path, output_field);
-    if (output_field.empty()) return Status::InvalidArgument("expected a non-empty field name", p);
-    if (!entry.is_object()) return Expected("object", entry, p);
-    TRIB_ASSIGN_OR_RETURN(const json* inputs, RequiredArray(entry, "inputFields", p));
-    TRIB_ASSIGN_OR_RETURN(std::optional<std::string> legacy_type,
-                          OptionalString(entry, "transformationType", p));
-    TRIB_ASSIGN_OR_RETURN(std::optional<std::string> legacy_description,
-                          OptionalString(entry, "transformationDescription", p));
-    const std::optional<Transformation> legacy =
-        LegacyTransformation(legacy_type, legacy_description);
-    ColumnLineageField field;
-    field.output_field = output_field;
-    const std::string inputs_path = Child(p, "inputFields");
-    for (size_t i = 0; i < inputs->size(); ++i) {
-      TRIB_ASSIGN_OR_RETURN(InputFieldRef ref, ReadInputField((*inputs)[i], Child(inputs_path, i)));
-      // The legacy field-level description only stands in for inputs that say nothing
-      // themselves (Airflow sends "transformations": [] next to transformationType).
-      if (legacy && ref.transformations.empty()) ref.transformations.push_back(*legacy);
-      field.inputs.push_back(std::move(ref));
+    Result<ColumnLineageField> field = ReadLineageField(output_field, entry, kNoPath);
+    if (!field.ok()) {
+      return ReadLineageField(output_field, entry, Child(Child(path, "fields"), output_field))
+          .status();
     }
-    out.fields.push_back(std::move(field));
+    out.fields.push_back(std::move(field).value());
   }
   TRIB_ASSIGN_OR_RETURN(const json* dataset, OptionalArray(facet, "dataset", path));
   if (dataset != nullptr) {
-    const std::string dataset_path = Child(path, "dataset");
     for (size_t i = 0; i < dataset->size(); ++i) {
-      TRIB_ASSIGN_OR_RETURN(InputFieldRef ref,
-                            ReadInputField((*dataset)[i], Child(dataset_path, i)));
-      out.dataset_wide.push_back(std::move(ref));
+      Result<InputFieldRef> ref = ReadInputField((*dataset)[i], kNoPath);
+      if (!ref.ok())
+        return ReadInputField((*dataset)[i], Child(Child(path, "dataset"), i)).status();
+      out.dataset_wide.push_back(std::move(ref).value());
     }
   }
   return out;
