@@ -4,6 +4,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "common/coding.h"
 
@@ -340,9 +344,39 @@ Result<NodeId> Application::ApplyDataset(const DatasetRef& ref) {
 Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, Report* report) {
   const ColumnLineage& cl = *ref.column_lineage;
   InsertSorted(&report->lineage_datasets, dataset);
+  // Inputs name a few datasets and their key columns many times over: each is resolved once
+  // (resolving a name as unseen again changes nothing).
+  std::vector<std::pair<const InputFieldRef*, NodeId>> datasets;
+  struct FieldKey {
+    NodeId dataset;
+    std::string_view field;
+    bool operator==(const FieldKey&) const = default;
+  };
+  struct FieldKeyHash {
+    size_t operator()(const FieldKey& k) const {
+      return std::hash<std::string_view>()(k.field) ^ (k.dataset * 0x9e3779b97f4a7c15ULL);
+    }
+  };
+  std::unordered_map<FieldKey, NodeId, FieldKeyHash> fields;
   auto resolve_input = [&](const InputFieldRef& in) -> Result<NodeId> {
-    TRIB_ASSIGN_OR_RETURN(NodeId ds, ResolveDataset(in.ns, in.name, false));
-    return ResolveField(ds, in.field, false);
+    NodeId ds = kNoNode;
+    for (const auto& [seen, id] : datasets) {
+      if (seen->name == in.name && seen->ns == in.ns) ds = id;
+    }
+    if (ds == kNoNode) {
+      TRIB_ASSIGN_OR_RETURN(ds, ResolveDataset(in.ns, in.name, false));
+      datasets.emplace_back(&in, ds);
+    }
+    auto [it, fresh] = fields.try_emplace(FieldKey{ds, in.field}, kNoNode);
+    if (fresh) {
+      Result<NodeId> field = ResolveField(ds, in.field, false);
+      if (!field.ok()) {
+        fields.erase(it);
+        return field;
+      }
+      it->second = *field;
+    }
+    return it->second;
   };
   std::vector<NodeId> outputs;
   for (const auto& f : cl.fields) {
