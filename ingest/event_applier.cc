@@ -170,9 +170,25 @@ class Application {
     if (t_ > n->updated) n->updated = t_;
   }
 
+  struct FieldKey {
+    NodeId dataset;
+    std::string path;
+    bool operator==(const FieldKey&) const = default;
+  };
+  struct FieldKeyHash {
+    size_t operator()(const FieldKey& k) const {
+      return std::hash<std::string>()(k.path) ^ (k.dataset * 0x9e3779b97f4a7c15ULL);
+    }
+  };
+  struct ResolvedField {
+    NodeId id = kNoNode;
+    bool seen = false;  // resolved as seen: its unseen flag is cleared
+  };
+
   const ParsedEvent& ev_;
   StoreWriter& w_;
   Micros t_;
+  std::unordered_map<FieldKey, ResolvedField, FieldKeyHash> fields_;  // see ResolveField
   std::map<NodeId, NodeRecord> nodes_;
   std::set<NodeId> dirty_nodes_;
   std::map<NodeId, RunRecord> runs_;
@@ -199,8 +215,9 @@ Result<NodeId> Application::ResolveNode(const std::string& key, NodeKind kind,
                                         NodeId dataset, const std::string& field, bool seen) {
   TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
   if (id) {
+    if (!seen) return *id;  // nothing changes: the node need not be read
     TRIB_ASSIGN_OR_RETURN(const NodeRecord* n, Peek(*id));
-    if (seen && n->unseen()) {
+    if (n->unseen()) {
       TRIB_ASSIGN_OR_RETURN(NodeRecord * changed, Node(*id));
       changed->flags &= ~kFlagUnseen;
       Touch(changed);
@@ -256,8 +273,20 @@ Result<NodeId> Application::ResolveDataset(const std::string& ns, const std::str
 }
 
 Result<NodeId> Application::ResolveField(NodeId dataset, const std::string& path, bool seen) {
+  // An event names its fields many times over (schema, lineage outputs, key columns as
+  // inputs): each is looked up once, and again only to be marked seen.
+  auto [it, fresh] = fields_.try_emplace(FieldKey{dataset, path});
+  if (!fresh && (it->second.seen || !seen)) return it->second.id;
   // A field's namespace and name are its dataset's: they are not stored with it.
-  return ResolveNode(FieldNameKey(dataset, path), NodeKind::kField, "", "", dataset, path, seen);
+  Result<NodeId> id =
+      ResolveNode(FieldNameKey(dataset, path), NodeKind::kField, "", "", dataset, path, seen);
+  if (!id.ok()) {
+    if (fresh) fields_.erase(it);
+    return id;
+  }
+  it->second.id = *id;
+  it->second.seen = it->second.seen || seen;
+  return id;
 }
 
 Status Application::ApplyRename(const DatasetRef& ref) {
@@ -344,20 +373,9 @@ Result<NodeId> Application::ApplyDataset(const DatasetRef& ref) {
 Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, Report* report) {
   const ColumnLineage& cl = *ref.column_lineage;
   InsertSorted(&report->lineage_datasets, dataset);
-  // Inputs name a few datasets and their key columns many times over: each is resolved once
-  // (resolving a name as unseen again changes nothing).
+  // Inputs name a few datasets many times over: each is resolved once (resolving a name as
+  // unseen again changes nothing).
   std::vector<std::pair<const InputFieldRef*, NodeId>> datasets;
-  struct FieldKey {
-    NodeId dataset;
-    std::string_view field;
-    bool operator==(const FieldKey&) const = default;
-  };
-  struct FieldKeyHash {
-    size_t operator()(const FieldKey& k) const {
-      return std::hash<std::string_view>()(k.field) ^ (k.dataset * 0x9e3779b97f4a7c15ULL);
-    }
-  };
-  std::unordered_map<FieldKey, NodeId, FieldKeyHash> fields;
   auto resolve_input = [&](const InputFieldRef& in) -> Result<NodeId> {
     NodeId ds = kNoNode;
     for (const auto& [seen, id] : datasets) {
@@ -367,16 +385,7 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
       TRIB_ASSIGN_OR_RETURN(ds, ResolveDataset(in.ns, in.name, false));
       datasets.emplace_back(&in, ds);
     }
-    auto [it, fresh] = fields.try_emplace(FieldKey{ds, in.field}, kNoNode);
-    if (fresh) {
-      Result<NodeId> field = ResolveField(ds, in.field, false);
-      if (!field.ok()) {
-        fields.erase(it);
-        return field;
-      }
-      it->second = *field;
-    }
-    return it->second;
+    return ResolveField(ds, in.field, false);
   };
   std::vector<NodeId> outputs;
   for (const auto& f : cl.fields) {
