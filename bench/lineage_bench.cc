@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 
 #include "analysis/closure.h"
 #include "analysis/lineage_graph.h"
+#include "api/service.h"
 #include "bench/mesh_generator.h"
 #include "ingest/event_applier.h"
 #include "ingest/event_parser.h"
@@ -260,37 +262,39 @@ void SetRates(benchmark::State& state, size_t events, size_t bytes) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
 }
 
-// Ingest of generator events through the parser, the applier and fsynced group commits.
+// Ingest of generator events as `tributary ingest` does it (Service::IngestFiles): an NDJSON
+// file read in chunks, parsed on every core while the previous chunk is applied, fsynced
+// group commits written while the next group is applied, the graph kept up to date.
 void BM_Ingest(benchmark::State& state) {
   size_t bytes = 0;
   const std::vector<std::string>& events = IngestEvents(&bytes);
-  EventParser parser;
+  const std::string file = (fs::temp_directory_path() / "trib_bench_ingest.ndjson").string();
+  {
+    std::ofstream out(file, std::ios::binary);
+    for (const auto& e : events) out << e << '\n';
+  }
   int round = 0;
   for (auto _ : state) {
     state.PauseTiming();
     std::string dir =
         (fs::temp_directory_path() / ("trib_bench_ingest_" + std::to_string(round++))).string();
     fs::remove_all(dir);
-    StoreOptions so;
-    so.path = dir;
-    so.sync = true;
-    auto store = std::move(GraphStore::Open(so)).value();
+    ServiceOptions so;
+    so.store.path = dir;
+    so.store.sync = true;
+    auto service = std::move(Service::Open(so)).value();
     state.ResumeTiming();
-    {
-      IngestPipeline pipeline(*store, nullptr, 512);
-      std::vector<IngestItem> items;
-      for (const auto& e : events) {
-        std::string canonical;
-        auto ev = parser.Parse(e, &canonical);
-        items.push_back({std::move(ev).value(), e, EventDigest(canonical)});
-      }
-      pipeline.SubmitAll(std::move(items));
-    }
+    Result<IngestSummary> summary = service->IngestFiles({file}, nullptr);
     state.PauseTiming();
-    store.reset();
+    if (!summary.ok() || summary->accepted != events.size()) {
+      state.SkipWithError("ingest failed");
+      break;
+    }
+    service.reset();
     fs::remove_all(dir);
     state.ResumeTiming();
   }
+  fs::remove(file);
   SetRates(state, events.size(), bytes);
 }
 
