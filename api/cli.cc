@@ -25,8 +25,8 @@ constexpr const char* kUsage = R"(tributary: a lineage graph store and impact-an
 usage:
   tributary serve   [--data DIR] [--host H] [--port N] [--sync true|false]
                     [--max-body-bytes N] [--threads N] [--load-samples-if-empty DIR]
-                    [--domains FILE]
-  tributary ingest  [--data DIR] [--sync true|false] FILE|DIR...
+                    [--domains FILE] [--writer-cache N]
+  tributary ingest  [--data DIR] [--sync true|false] [--writer-cache N] FILE|DIR...
   tributary closure [--data DIR] (--node-id ID | [--kind dataset|job|field]
                     --namespace NS --name NAME [--field F])
                     [--direction upstream|downstream|both] [--depth N]
@@ -54,6 +54,9 @@ usage:
   --domains F  namespace-prefix to domain mapping, one "prefix = domain" per line (all
                query commands take it too); tags and owners named domain:X come first
   --sync       fsync every commit (default true)
+  --writer-cache N  entries the ingest writer's read cache may hold before it starts over
+               (default 4000000, about 150 bytes each); more makes ingest into a large
+               store faster, at that much more memory
 
 ingest reads .json files (one event, or an array of events) and NDJSON files (one event
 per line); directories are read recursively. It prints a summary of accepted and rejected
@@ -142,6 +145,9 @@ Result<std::unique_ptr<Service>> OpenService(const Args& a, bool sync) {
   o.store.path = Opt(a, "data", "./var");
   o.store.sync = sync;
   if (auto n = ParseNumber(Opt(a, "max-body-bytes"))) o.max_body_bytes = static_cast<size_t>(*n);
+  if (auto n = ParseNumber(Opt(a, "writer-cache"))) {
+    o.store.writer_cache_entries = static_cast<size_t>(*n);
+  }
   auto s = Service::Open(o);
   if (!s.ok() && s.status().code() == StatusCode::kUnavailable) {
     return Status::Unavailable(s.status().message() +
@@ -168,7 +174,7 @@ void PrintSummary(const IngestSummary& s, std::ostream& out) {
 
 int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   if (auto bad = CheckOptions(a, {"data", "host", "port", "sync", "max-body-bytes", "threads",
-                                  "load-samples-if-empty", "domains"})) {
+                                  "load-samples-if-empty", "domains", "writer-cache"})) {
     return Usage(err, *bad);
   }
   auto sync = ParseBoolText(Opt(a, "sync", "true"));
@@ -185,6 +191,9 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
   }
   if (a.options.count("max-body-bytes") && !ParseNumber(Opt(a, "max-body-bytes"))) {
     return Usage(err, "--max-body-bytes must be a number");
+  }
+  if (a.options.count("writer-cache") && !ParseNumber(Opt(a, "writer-cache"))) {
+    return Usage(err, "--writer-cache must be a number");
   }
 
   // Block the stop signals before any thread starts, so that only sigwait sees them.
@@ -225,8 +234,11 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
 }
 
 int Ingest(const Args& a, std::ostream& out, std::ostream& err) {
-  if (auto bad = CheckOptions(a, {"data", "sync"})) return Usage(err, *bad);
+  if (auto bad = CheckOptions(a, {"data", "sync", "writer-cache"})) return Usage(err, *bad);
   if (a.positional.empty()) return Usage(err, "ingest needs at least one FILE or DIR");
+  if (a.options.count("writer-cache") && !ParseNumber(Opt(a, "writer-cache"))) {
+    return Usage(err, "--writer-cache must be a number");
+  }
   auto sync = ParseBoolText(Opt(a, "sync", "true"));
   if (!sync) return Usage(err, "--sync must be true or false");
   auto service = OpenService(a, *sync);

@@ -48,6 +48,23 @@ TEST(CliTest, HelpAndUsageErrors) {
   EXPECT_NE(bad_option.text.find("unknown option --colour"), std::string::npos);
   EXPECT_EQ(Tributary("ingest").code, 2);
   EXPECT_EQ(Tributary("serve --port 99999").code, 2);
+  Output bad_cache = Tributary("ingest --writer-cache lots x");
+  EXPECT_EQ(bad_cache.code, 2);
+  EXPECT_NE(bad_cache.text.find("--writer-cache must be a number"), std::string::npos);
+}
+
+// A writer cache that starts over after nearly every commit ingests the same store.
+TEST(CliTest, IngestWithATinyWriterCache) {
+  testing::TempDir dir;
+  Output ingest =
+      Tributary("ingest --data " + dir.path() + "/store --writer-cache 10 " + Examples());
+  EXPECT_EQ(ingest.code, 0) << ingest.text;
+  EXPECT_NE(ingest.text.find("accepted: 121"), std::string::npos) << ingest.text;
+  Output closure = Tributary("closure --data " + dir.path() +
+                             "/store --node-id 'datasetField:file:/tmp/cll_test/tbl1:agg' "
+                             "--direction upstream");
+  ASSERT_EQ(closure.code, 0) << closure.text;
+  EXPECT_GE(nlohmann::json::parse(closure.text)["nodes"].size(), 4u);
 }
 
 TEST(CliTest, IngestClosureAndRebuild) {

@@ -218,27 +218,23 @@ TEST_F(GraphStoreTest, SealedWritesStayVisibleUntilTheyLand) {
     EXPECT_EQ((*out)[1].to, 300u);
     EXPECT_EQ(**w->FindDigest("digest-2"), 2u);
   };
+  auto stored = [&] {
+    int n = 0;
+    EXPECT_TRUE(store
+                    ->ForEachEdge([&](const EdgeRecord&) {
+                      ++n;
+                      return Status::Ok();
+                    })
+                    .ok());
+    return n;
+  };
   check();  // in flight, not in the store yet
-  int stored = 0;
-  ASSERT_TRUE(store
-                  ->ForEachEdge([&](const EdgeRecord&) {
-                    ++stored;
-                    return Status::Ok();
-                  })
-                  .ok());
-  EXPECT_EQ(stored, 1);
+  EXPECT_EQ(stored(), 1);
 
   written.set_value(store->Write(*sealed));
   ASSERT_TRUE(w->WaitInFlight().ok());
   check();  // landed
-  stored = 0;
-  ASSERT_TRUE(store
-                  ->ForEachEdge([&](const EdgeRecord&) {
-                    ++stored;
-                    return Status::Ok();
-                  })
-                  .ok());
-  EXPECT_EQ(stored, 2);
+  EXPECT_EQ(stored(), 2);
 }
 
 TEST_F(GraphStoreTest, AFailedSealedBatchDropsWhatWasBuiltOnIt) {
