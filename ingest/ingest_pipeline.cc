@@ -68,37 +68,51 @@ void IngestPipeline::WriterLoop() {
       if (r.ok()) r = Status::Unavailable("commit failed: " + why.message());
     }
   };
+  // Moves queued events into `group`, up to max_group_; false when there were none.
+  auto take = [&](std::vector<std::unique_ptr<Pending>>& group) {
+    std::lock_guard lock(mu_);
+    if (queue_.empty()) return false;
+    while (!queue_.empty() && group.size() < max_group_) {
+      group.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    return true;
+  };
   for (;;) {
     auto next = std::make_unique<Sealed>();
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) break;  // stopping, and nothing left
-      while (!queue_.empty() && next->group.size() < max_group_) {
-        next->group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
     }
     std::vector<Result<ApplyOutcome>>& results = next->results;
-    for (auto& p : next->group) {
-      writer->SetSavePoint();
-      Result<ApplyOutcome> r = applier_.Apply(p->item.event, p->item.raw, p->item.digest, *writer);
-      if (r.ok()) {
-        writer->PopSavePoint();
-      } else if (Status undo = writer->RollbackToSavePoint(); !undo.ok()) {
-        // The rollback commits the events before this one (or found the batch in flight
-        // failed); either way none of them is durable: they fail, retryably.
-        r = undo;
-        failed(results, undo);
+    auto apply_taken = [&] {
+      for (size_t i = results.size(); i < next->group.size(); ++i) {
+        Pending& p = *next->group[i];
+        writer->SetSavePoint();
+        Result<ApplyOutcome> r = applier_.Apply(p.item.event, p.item.raw, p.item.digest, *writer);
+        if (r.ok()) {
+          writer->PopSavePoint();
+        } else if (Status undo = writer->RollbackToSavePoint(); !undo.ok()) {
+          // The rollback commits the events before this one (or found the batch in flight
+          // failed); either way none of them is durable: they fail, retryably.
+          r = undo;
+          failed(results, undo);
+        }
+        results.push_back(std::move(r));
       }
-      results.push_back(std::move(r));
-    }
+    };
+    take(next->group);
+    apply_taken();
     // One batch in flight at a time: this group was applied on top of the previous one.
     if (Status landed = writer->WaitInFlight(); !landed.ok()) {
       failed(results, landed);
       Answer(next->group, results);
       continue;
     }
+    // Events that arrived while that batch was written join this group: fewer, larger
+    // commits when callers send one event at a time.
+    while (next->group.size() < max_group_ && take(next->group)) apply_taken();
     next->batch = writer->Seal(next->written.get_future().share());
     {
       std::lock_guard lock(mu_);
