@@ -43,6 +43,7 @@ struct HttpServer::Impl {
 
   static void Send(httplib::Response& res, const ApiResponse& r) {
     res.status = r.status;
+    for (const auto& [name, value] : r.headers) res.set_header(name, value);
     if (!r.stream) {
       res.set_content(r.body, r.content_type.c_str());
       return;

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "analysis/domain_map.h"
@@ -42,6 +43,8 @@ struct ApiResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // Extra response headers, such as Server-Timing.
+  std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is produced piece by piece instead (large exports): the function
   // calls its argument with each piece, in order, and stops early when it returns false.
   std::function<void(const std::function<bool(std::string_view)>&)> stream;

@@ -124,6 +124,7 @@ class HttpConn:
     def __init__(self, port):
         self.port = port
         self.sock = None
+        self.server_timing = {}  # of the last response: metric -> dur (ms)
 
     def get(self, path):
         """Returns (status, body)."""
@@ -144,6 +145,7 @@ class HttpConn:
                 return self.get(path)
             raise RuntimeError("the server closed the connection")
         length, close = None, False
+        self.server_timing = {}
         while True:
             h = self.rf.readline()
             if h in (b"\r\n", b"\n", b""):
@@ -156,6 +158,11 @@ class HttpConn:
                 raise RuntimeError("chunked responses are not supported by this client")
             elif k == b"connection" and v.strip().lower() == b"close":
                 close = True
+            elif k == b"server-timing":
+                for metric in v.decode().split(","):
+                    name, _, params = metric.strip().partition(";")
+                    if params.startswith("dur="):
+                        self.server_timing[name] = float(params[4:])
         body = self.rf.read(length) if length else b""
         if close:
             self.close()
@@ -298,6 +305,8 @@ def pct(xs, p):
 
 
 def fmt_ms(x):
+    if x < 0.1:
+        return "%.1f µs" % (x * 1000.0)
     return "%.3f ms" % x if x < 10 else "%.1f ms" % x
 
 
@@ -593,6 +602,7 @@ def main():
             status, body = conn.get("/api/v1/closure?" + q)
             if status != 200:
                 raise RuntimeError("closure of %s -> %d %s" % (root, status, body[:300]))
+            http_compute.append((conn.server_timing.get("closure"), conn.server_timing.get("json")))
             def decode():
                 return {n["id"]: n["distance"] for n in json.loads(body)["nodes"]}
             return len(body), decode
@@ -605,6 +615,7 @@ def main():
         decoded = {m: [] for m, _ in methods}  # ms to that plus the client's decoding
         answers = {m: [] for m, _ in methods}
         http_bytes = []
+        http_compute = []  # (walk ms, answer-writing ms) per query, from Server-Timing
         for m, fn in methods:
             if fn is run_http:
                 # cpp-httplib closes a keep-alive connection idle for 5 s
@@ -629,6 +640,18 @@ def main():
                     http_bytes.append(size)
             gc.enable()
             log("%s: %d queries in %.1f s" % (m, len(roots), time.perf_counter() - t_all))
+
+        # compute only: the walk inside Tributary (Server-Timing) against PostgreSQL's own
+        # execution time of the best SQL (EXPLAIN ANALYZE, without per-node timing; planning
+        # left out, in the SQL's favour), for the same roots.
+        walk = [c[0] for c in http_compute[-len(roots):]]
+        walk_json = [c[0] + c[1] for c in http_compute[-len(roots):]]
+        sql_exec, sql_plan = [], []
+        for root in roots:
+            plan = json.loads(pg.query("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " +
+                                       best_sql.format(r=ids[root]))[0][0])[0]
+            sql_exec.append(plan["Execution Time"])
+            sql_plan.append(plan["Planning Time"])
 
         # answers: equal node sets; equal distances between best SQL and Tributary
         mismatches = 0
@@ -696,13 +719,25 @@ def main():
             print("| %s | %s | %s | %s | %s | %s | %s |" % (
                 (m.split(", ")[1],) + ratios(times[m], times[methods[0][0]]) +
                 ratios(decoded[m], decoded[methods[0][0]])))
+        print()
+        print("Compute only, the same roots: Tributary's walk (Server-Timing closure; + json: "
+              "with writing the answer) against PostgreSQL's execution time of the best SQL "
+              "(EXPLAIN ANALYZE, TIMING OFF; planning, %s on average, left out)" %
+              fmt_ms(sum(sql_plan) / len(sql_plan)))
+        print()
+        print("| compute only | mean | p50 | p99 |")
+        print("|---|---|---|---|")
+        for name, xs in (("Tributary, the walk", walk), ("Tributary, walk + JSON", walk_json),
+                         ("PostgreSQL, best recursive SQL", sql_exec)):
+            print("| %s | %s | %s | %s |" % (name, fmt_ms(sum(xs) / len(xs)), fmt_ms(pct(xs, 50)),
+                                              fmt_ms(pct(xs, 99))))
+        print("| best SQL / the walk | %s | %s | %s |" % ratios(sql_exec, walk))
+        print("| best SQL / walk + JSON | %s | %s | %s |" % ratios(sql_exec, walk_json))
+        print()
         print("Tributary's response: %.1f KB on average (%s; the SQL returns node ids only)" % (
             sum(http_bytes) / len(http_bytes) / 1024.0,
             "nodes with their distances, edges=false" if args.edges == "false" else
             "nodes, and edges with their transformations"))
-        print()
-        print("Tributary compute only is not reachable from here: see docs/benchmarks.md "
-              "(build/lineage_bench, column closure).")
         pg.close()
         conn.close()
         if mismatches and not args.keep_going:

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -299,6 +300,17 @@ TEST_F(HttpServerTest, MarquezNodeIdsWithPortsInTheNamespaceResolve) {
   EXPECT_EQ(compact["query"]["edges"], false);
   EXPECT_EQ(r["nodes"][1]["id"], "datasetField:postgres://db.prod:5432:shop.public.orders_copy:id");
   EXPECT_EQ(r["nodes"][1]["distance"], 1);
+
+  // Server-Timing: the walk and the writing of its answer, in milliseconds.
+  auto res = client_->Get("/api/v1/closure?nodeId=" +
+                          Encode("datasetField:postgres://db.prod:5432:shop.public.orders:id"));
+  ASSERT_TRUE(res);
+  std::string timing = res->get_header_value("Server-Timing");
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_match(timing, m, std::regex(R"(closure;dur=(\d+\.\d{4}), json;dur=(\d+\.\d{4}))")))
+      << timing;
+  EXPECT_LT(std::stod(m[1]), 60000.0);
 }
 
 TEST_F(HttpServerTest, DatasetAndJobEndpointsReturnTheNode) {
