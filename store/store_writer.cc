@@ -227,6 +227,7 @@ namespace {
 // Reads the edges of `node` and `kind` in one direction from the committed store.
 Status ScanEdges(StoreHandles& h, NodeId node, EdgeKind kind, bool incoming,
                  std::vector<EdgeRecord>* out) {
+  std::vector<size_t> valueless;  // in_edges entries of older stores hold no value
   TRIB_RETURN_IF_ERROR(ScanPrefix(h, incoming ? kCfInEdges : kCfOutEdges, EdgePrefix(node, kind),
                                   [&](std::string_view k, std::string_view v) {
                                     if (k.size() != 33) return Status::DataLoss("corrupt edge key");
@@ -235,16 +236,17 @@ Status ScanEdges(StoreHandles& h, NodeId node, EdgeKind kind, bool incoming,
                                       DecodeInEdgeKey(k, &e);
                                     } else {
                                       DecodeOutEdgeKey(k, &e);
-                                      if (!DecodeEdgeValue(v, &e).ok()) {
-                                        return Status::DataLoss("corrupt edge value");
-                                      }
+                                    }
+                                    if (incoming && v.empty()) {
+                                      valueless.push_back(out->size());
+                                    } else if (!DecodeEdgeValue(v, &e).ok()) {
+                                      return Status::DataLoss("corrupt edge value");
                                     }
                                     out->push_back(std::move(e));
                                     return Status::Ok();
                                   }));
-  if (!incoming) return Status::Ok();
-  // in_edges hold no value: read each record from out_edges.
-  for (auto& e : *out) {
+  for (size_t i : valueless) {
+    EdgeRecord& e = (*out)[i];
     std::string v;
     TRIB_ASSIGN_OR_RETURN(bool found, Get(h, kCfOutEdges, OutEdgeKey(e), &v));
     if (!found) return Status::DataLoss("in_edges entry without out_edges record");
@@ -418,8 +420,10 @@ void StoreWriter::PutRun(const RunRecord& run) {
 }
 
 void StoreWriter::PutEdge(const EdgeRecord& edge) {
-  w_->batch.Put(store_.h_->cf[kCfOutEdges], OutEdgeKey(edge), EncodeEdgeValue(edge));
-  w_->batch.Put(store_.h_->cf[kCfInEdges], InEdgeKey(edge), rocksdb::Slice());
+  // in_edges carry the value too, so that a list of edges into a node reads as one scan.
+  const std::string value = EncodeEdgeValue(edge);
+  w_->batch.Put(store_.h_->cf[kCfOutEdges], OutEdgeKey(edge), value);
+  w_->batch.Put(store_.h_->cf[kCfInEdges], InEdgeKey(edge), value);
   delta_.edges.push_back(edge);
   CacheEdge(edge);
 }

@@ -1,7 +1,9 @@
 #include "store/graph_store.h"
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -315,6 +317,47 @@ TEST_F(GraphStoreTest, EdgesAreIndexedBothWays) {
   ASSERT_TRUE(between.ok());
   ASSERT_EQ(between->size(), 1u);
   EXPECT_EQ((*between)[0].retired, 200);
+}
+
+// Stores written before in_edges carried values hold empty ones: a list read through them
+// takes each value from out_edges.
+TEST_F(GraphStoreTest, InEdgesWithoutValuesStillRead) {
+  EdgeRecord e = Derive(10, 20, 100);
+  e.transforms = {{"DIRECT", "AGGREGATION", "sum", true}};
+  {
+    auto store = Open();
+    auto w = store->NewWriter();
+    while (w->AllocateId() < 30) {
+    }
+    w->PutEdge(e);
+    ASSERT_TRUE(store->Commit(*w).ok());
+  }
+  {
+    // Empty the in_edges value, as an older version wrote it.
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir_.string(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open({}, dir_.string(), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    size_t in = std::find(names.begin(), names.end(), "in_edges") - names.begin();
+    ASSERT_LT(in, names.size());
+    std::string value;
+    ASSERT_TRUE(db->Get({}, handles[in], InEdgeKey(e), &value).ok());
+    EXPECT_FALSE(value.empty());  // this version writes it
+    ASSERT_TRUE(db->Put({}, handles[in], InEdgeKey(e), "").ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  auto store = Open();
+  auto w = store->NewWriter();  // an empty cache: the list is read from the store
+  auto in = w->Edges(20, EdgeKind::kDerive, false);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  ASSERT_EQ(in->size(), 1u);
+  EXPECT_EQ((*in)[0].from, 10u);
+  EXPECT_EQ((*in)[0].transforms, e.transforms);
+  EXPECT_EQ((*in)[0].first_seen, 100);
 }
 
 TEST_F(GraphStoreTest, CountersAndRecordsSurviveReopen) {
