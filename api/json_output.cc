@@ -1,6 +1,7 @@
 #include "api/json_output.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "api/node_ref.h"
 
@@ -59,19 +60,24 @@ std::string NodeIdOf(const GraphReader& g, NodeId id) { return GraphNodeId(g, id
 void AppendJsonString(std::string* out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (u < 0x20) {
+  // Runs of characters that need no escape are copied whole: large answers are mostly those.
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (c != '"' && c != '\\' && u >= 0x20) continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
+    if (u < 0x20) {
       out->append("\\u00");
       out->push_back(kHex[u >> 4]);
       out->push_back(kHex[u & 15]);
     } else {
+      out->push_back('\\');
       out->push_back(c);
     }
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
@@ -93,7 +99,11 @@ void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int
   }
   if (n.flags & kFlagUnseen) out->append(",\"unseen\":true");
   if (n.flags & kFlagDropped) out->append(",\"dropped\":true");
-  if (distance) out->append(",\"distance\":" + std::to_string(*distance));
+  if (distance) {
+    char digits[16];
+    out->append(",\"distance\":");
+    out->append(digits, std::to_chars(digits, digits + sizeof digits, *distance).ptr);
+  }
   if (direction) {
     out->append(",\"direction\":\"");
     out->append(direction);
