@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -133,6 +134,16 @@ std::optional<long> ParseNumber(const std::string& v) {
   return std::stol(v);
 }
 
+// The usage error for the first of `names` that is given but is not a number, if any.
+std::optional<std::string> NotANumber(const Args& a, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    if (a.options.count(name) && !ParseNumber(Opt(a, name))) {
+      return std::string("--") + name + " must be a number";
+    }
+  }
+  return std::nullopt;
+}
+
 int Usage(std::ostream& err, const std::string& problem) {
   err << "tributary: " << problem << "\n\nRun 'tributary --help' for usage.\n";
   return 2;
@@ -189,12 +200,7 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
     if (!t || *t < 1 || *t > 1024) return Usage(err, "--threads must be from 1 to 1024");
     so.threads = static_cast<int>(*t);
   }
-  if (a.options.count("max-body-bytes") && !ParseNumber(Opt(a, "max-body-bytes"))) {
-    return Usage(err, "--max-body-bytes must be a number");
-  }
-  if (a.options.count("writer-cache") && !ParseNumber(Opt(a, "writer-cache"))) {
-    return Usage(err, "--writer-cache must be a number");
-  }
+  if (auto bad = NotANumber(a, {"max-body-bytes", "writer-cache"})) return Usage(err, *bad);
 
   // Block the stop signals before any thread starts, so that only sigwait sees them.
   sigset_t stop_signals;
@@ -236,9 +242,7 @@ int Serve(const Args& a, std::ostream& out, std::ostream& err) {
 int Ingest(const Args& a, std::ostream& out, std::ostream& err) {
   if (auto bad = CheckOptions(a, {"data", "sync", "writer-cache"})) return Usage(err, *bad);
   if (a.positional.empty()) return Usage(err, "ingest needs at least one FILE or DIR");
-  if (a.options.count("writer-cache") && !ParseNumber(Opt(a, "writer-cache"))) {
-    return Usage(err, "--writer-cache must be a number");
-  }
+  if (auto bad = NotANumber(a, {"writer-cache"})) return Usage(err, *bad);
   auto sync = ParseBoolText(Opt(a, "sync", "true"));
   if (!sync) return Usage(err, "--sync must be true or false");
   auto service = OpenService(a, *sync);

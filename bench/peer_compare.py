@@ -33,7 +33,6 @@ import argparse
 import datetime
 import gc
 import glob
-import http.client
 import json
 import math
 import os
@@ -117,8 +116,8 @@ def derive_edges(path, marquez_rows=None):
 class HttpConn:
     """GET over one keep-alive TCP connection (TCP_NODELAY), Content-Length bodies only.
 
-    As lean as PgConn below, so that neither side's time includes a heavier client: Python's
-    http.client parses every response's headers through the email package.
+    As lean as PgConn below, so that neither side's time includes a heavier client (Python's
+    http.client parses every response's headers through the email package).
     """
 
     def __init__(self, port):
@@ -404,16 +403,14 @@ def main():
             if server.poll() is not None:
                 sys.exit("tributary serve exited with %s (log: %s)" %
                          (server.returncode, server_log.name))
+            probe = HttpConn(port)
             try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                c.request("GET", "/healthz")
-                r = c.getresponse()
-                r.read()
-                c.close()
-                if r.status == 200:
+                if probe.get("/healthz")[0] == 200:
                     break
-            except OSError:
+            except (OSError, RuntimeError):
                 pass
+            finally:
+                probe.close()
             if time.perf_counter() - t0 > 300:
                 sys.exit("tributary serve did not become healthy in 300 s")
             time.sleep(0.1)

@@ -379,7 +379,10 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
   auto resolve_input = [&](const InputFieldRef& in) -> Result<NodeId> {
     NodeId ds = kNoNode;
     for (const auto& [seen, id] : datasets) {
-      if (seen->name == in.name && seen->ns == in.ns) ds = id;
+      if (seen->name == in.name && seen->ns == in.ns) {
+        ds = id;
+        break;
+      }
     }
     if (ds == kNoNode) {
       TRIB_ASSIGN_OR_RETURN(ds, ResolveDataset(in.ns, in.name, false));
