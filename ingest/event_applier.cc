@@ -164,6 +164,8 @@ class Application {
   // Retires the job's current edges not in `keep`, at t_.
   Status Retire(NodeId job, const Report& keep);
   Status RetireStatic(NodeId dataset, const Report& keep);
+  // Reads the lists of edges into `fields` (a dataset's field list) together.
+  Status PrefetchDerives(const std::vector<std::pair<std::string, NodeId>>& fields);
   Status Flush();
   void Touch(NodeRecord* n) {
     dirty_nodes_.insert(n->id);
@@ -310,6 +312,13 @@ Status Application::ApplyRename(const DatasetRef& ref) {
 }
 
 Status Application::ApplySchema(NodeId dataset, const std::vector<SchemaField>& schema) {
+  // The records of the fields already known are read together.
+  std::vector<NodeId> known;
+  for (const auto& f : schema) {
+    TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(FieldNameKey(dataset, f.path)));
+    if (id) known.push_back(*id);
+  }
+  TRIB_RETURN_IF_ERROR(w_.PrefetchNodes(std::move(known)));
   std::vector<SchemaColumn> cols;
   cols.reserve(schema.size());
   for (const auto& f : schema) {
@@ -376,7 +385,8 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
   // Inputs name a few datasets many times over: each is resolved once (resolving a name as
   // unseen again changes nothing).
   std::vector<std::pair<const InputFieldRef*, NodeId>> datasets;
-  auto resolve_input = [&](const InputFieldRef& in) -> Result<NodeId> {
+  // A column edge implies its input dataset is read, even if `inputs` left it out.
+  auto resolve_input = [&](const InputFieldRef& in, bool has_edges) -> Result<NodeId> {
     NodeId ds = kNoNode;
     for (const auto& [seen, id] : datasets) {
       if (seen->name == in.name && seen->ns == in.ns) {
@@ -388,6 +398,7 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
       TRIB_ASSIGN_OR_RETURN(ds, ResolveDataset(in.ns, in.name, false));
       datasets.emplace_back(&in, ds);
     }
+    if (has_edges && ds != dataset) InsertSorted(&report->inputs, ds);
     return ResolveField(ds, in.field, false);
   };
   std::vector<NodeId> outputs;
@@ -395,7 +406,7 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
     TRIB_ASSIGN_OR_RETURN(NodeId out, ResolveField(dataset, f.output_field, false));
     outputs.push_back(out);
     for (const auto& in : f.inputs) {
-      TRIB_ASSIGN_OR_RETURN(NodeId src, resolve_input(in));
+      TRIB_ASSIGN_OR_RETURN(NodeId src, resolve_input(in, true));
       MergeTransforms(&report->column_edges[{src, out}], ToTransforms(in.transformations));
     }
   }
@@ -419,15 +430,10 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
     std::sort(outputs.begin(), outputs.end());
     outputs.erase(std::unique(outputs.begin(), outputs.end()), outputs.end());
     for (const auto& in : cl.dataset_wide) {
-      TRIB_ASSIGN_OR_RETURN(NodeId src, resolve_input(in));
+      TRIB_ASSIGN_OR_RETURN(NodeId src, resolve_input(in, !outputs.empty()));
       auto ts = ToTransforms(in.transformations);
       for (NodeId out : outputs) MergeTransforms(&report->column_edges[{src, out}], ts);
     }
-  }
-  // A column edge implies its input dataset is read, even if `inputs` left it out.
-  for (const auto& [edge, _] : report->column_edges) {
-    TRIB_ASSIGN_OR_RETURN(const NodeRecord* src, Peek(edge.first));
-    if (src->dataset != dataset) InsertSorted(&report->inputs, src->dataset);
   }
   return Status::Ok();
 }
@@ -527,6 +533,10 @@ Status Application::AddEdges(NodeId job, NodeId run, const Report& report, Micro
       TRIB_RETURN_IF_ERROR(AddEdge(std::move(e), lineage_time));
     }
   }
+  // The edges into the fields this event derives are read together.
+  std::vector<NodeId> targets;
+  for (const auto& [pair, _] : report.column_edges) targets.push_back(pair.second);
+  TRIB_RETURN_IF_ERROR(w_.PrefetchLists(std::move(targets), EdgeKind::kDerive));
   for (const auto& [pair, transforms] : report.column_edges) {
     EdgeRecord e;
     e.from = pair.first;
@@ -571,6 +581,7 @@ Status Application::Retire(NodeId job, const Report& keep) {
     bool reported = ContainsSorted(keep.lineage_datasets, ds);
     if (!dataset_dropped && !reported) continue;
     TRIB_ASSIGN_OR_RETURN(auto fields, w_.ScanNames(FieldPrefix(ds)));
+    TRIB_RETURN_IF_ERROR(PrefetchDerives(fields));
     for (const auto& [_, fid] : fields) {
       TRIB_ASSIGN_OR_RETURN(auto derives, w_.Edges(fid, EdgeKind::kDerive, /*outgoing=*/false));
       for (auto& e : derives) {
@@ -583,8 +594,16 @@ Status Application::Retire(NodeId job, const Report& keep) {
   return Status::Ok();
 }
 
+Status Application::PrefetchDerives(const std::vector<std::pair<std::string, NodeId>>& fields) {
+  std::vector<NodeId> ids;
+  ids.reserve(fields.size());
+  for (const auto& [_, fid] : fields) ids.push_back(fid);
+  return w_.PrefetchLists(std::move(ids), EdgeKind::kDerive);
+}
+
 Status Application::RetireStatic(NodeId dataset, const Report& keep) {
   TRIB_ASSIGN_OR_RETURN(auto fields, w_.ScanNames(FieldPrefix(dataset)));
+  TRIB_RETURN_IF_ERROR(PrefetchDerives(fields));
   for (const auto& [_, fid] : fields) {
     TRIB_ASSIGN_OR_RETURN(auto derives, w_.Edges(fid, EdgeKind::kDerive, /*outgoing=*/false));
     for (auto& e : derives) {

@@ -120,9 +120,21 @@ Result<std::optional<Record>> ReadRecord(StoreHandles& h, int cf, NodeId id, Dec
 
 bool IsFieldPrefix(std::string_view key) { return key.size() >= 9 && key[0] == FieldPrefix(0)[0]; }
 
+bool FieldKeyLess(const std::pair<std::string, NodeId>& entry, const std::string& key) {
+  return entry.first < key;
+}
+
 }  // namespace
 
 Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
+  if (IsFieldPrefix(key)) {
+    // A dataset's fields sit together in the store: one scan reads them all, where a read
+    // per field would cost a full lookup each, and the list is kept complete from then on.
+    TRIB_ASSIGN_OR_RETURN(const FieldList* list, Fields(DecodeFixed64BE(key.data() + 1)));
+    auto pos = std::lower_bound(list->begin(), list->end(), key, FieldKeyLess);
+    if (pos != list->end() && pos->first == key) return std::optional<NodeId>(pos->second);
+    return std::optional<NodeId>();
+  }
   if (auto it = names_.find(key); it != names_.end()) return it->second;
   std::string v;
   TRIB_ASSIGN_OR_RETURN(bool found, Get(*store_.h_, kCfNames, key, &v));
@@ -162,18 +174,29 @@ Result<std::optional<RunRecord>> StoreWriter::GetRun(NodeId id) {
   return r;
 }
 
+Result<const StoreWriter::FieldList*> StoreWriter::Fields(NodeId dataset) {
+  if (auto it = field_lists_.find(dataset); it != field_lists_.end()) return &it->second;
+  FieldList out;
+  // A dataset created since the cache was dropped has only the fields PutName added.
+  if (!Fresh(dataset)) {
+    TRIB_RETURN_IF_ERROR(ScanPrefix(*store_.h_, kCfNames, FieldPrefix(dataset),
+                                    [&](std::string_view k, std::string_view v) {
+                                      if (v.size() != 8) {
+                                        return Status::DataLoss("corrupt name entry");
+                                      }
+                                      out.emplace_back(std::string(k), DecodeFixed64BE(v.data()));
+                                      return Status::Ok();
+                                    }));
+  }
+  cached_ += 1 + out.size();
+  return &field_lists_.emplace(dataset, std::move(out)).first->second;
+}
+
 Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
     const std::string& prefix) {
-  // A dataset's field list is cached, and kept complete by PutName.
-  const bool field_list = prefix.size() == 9 && IsFieldPrefix(prefix);
-  NodeId dataset = field_list ? DecodeFixed64BE(prefix.data() + 1) : kNoNode;
-  if (field_list) {
-    if (auto it = field_lists_.find(dataset); it != field_lists_.end()) return it->second;
-    if (Fresh(dataset)) {
-      field_lists_.emplace(dataset, std::vector<std::pair<std::string, NodeId>>());
-      ++cached_;
-      return std::vector<std::pair<std::string, NodeId>>();
-    }
+  if (prefix.size() == 9 && IsFieldPrefix(prefix)) {
+    TRIB_ASSIGN_OR_RETURN(const FieldList* list, Fields(DecodeFixed64BE(prefix.data() + 1)));
+    return *list;
   }
   std::vector<std::pair<std::string, NodeId>> out;
   TRIB_RETURN_IF_ERROR(
@@ -182,17 +205,11 @@ Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
         out.emplace_back(std::string(k), DecodeFixed64BE(v.data()));
         return Status::Ok();
       }));
-  if (field_list) {
-    field_lists_.emplace(dataset, out);
-    cached_ += 1 + out.size();
-    return out;
-  }
-  // Other prefixes: the pending names under it, which the store does not have yet.
+  // The pending names under the prefix, which the store does not have yet. Field names are
+  // not in names_ but in their dataset's list, which a field prefix reads above.
   for (const auto& [key, id] : names_) {
     if (!id || !std::string_view(key).starts_with(prefix)) continue;
-    auto pos =
-        std::lower_bound(out.begin(), out.end(), key,
-                         [](const auto& entry, const std::string& k) { return entry.first < k; });
+    auto pos = std::lower_bound(out.begin(), out.end(), key, FieldKeyLess);
     if (pos == out.end() || pos->first != key) out.insert(pos, {key, *id});
   }
   return out;
@@ -224,60 +241,160 @@ void Upsert(std::vector<EdgeRecord>* list, const EdgeRecord& e,
 
 namespace {
 
+// Decodes an entry of in_edges (`incoming`) or out_edges into `e`. An in_edges entry of an
+// older store holds no value: `valueless` is then set, and ReadValue must complete `e`.
+Status DecodeEdgeEntry(std::string_view k, std::string_view v, bool incoming, EdgeRecord* e,
+                       bool* valueless) {
+  if (k.size() != 33) return Status::DataLoss("corrupt edge key");
+  if (incoming) {
+    DecodeInEdgeKey(k, e);
+  } else {
+    DecodeOutEdgeKey(k, e);
+  }
+  *valueless = incoming && v.empty();
+  if (!*valueless && !DecodeEdgeValue(v, e).ok()) return Status::DataLoss("corrupt edge value");
+  return Status::Ok();
+}
+
+// Completes `e` with its value from out_edges.
+Status ReadValue(StoreHandles& h, EdgeRecord* e) {
+  std::string v;
+  TRIB_ASSIGN_OR_RETURN(bool found, Get(h, kCfOutEdges, OutEdgeKey(*e), &v));
+  if (!found) return Status::DataLoss("in_edges entry without out_edges record");
+  return DecodeEdgeValue(v, e);
+}
+
 // Reads the edges of `node` and `kind` in one direction from the committed store.
 Status ScanEdges(StoreHandles& h, NodeId node, EdgeKind kind, bool incoming,
                  std::vector<EdgeRecord>* out) {
-  std::vector<size_t> valueless;  // in_edges entries of older stores hold no value
+  std::vector<size_t> valueless;
   TRIB_RETURN_IF_ERROR(ScanPrefix(h, incoming ? kCfInEdges : kCfOutEdges, EdgePrefix(node, kind),
                                   [&](std::string_view k, std::string_view v) {
-                                    if (k.size() != 33) return Status::DataLoss("corrupt edge key");
                                     EdgeRecord e;
-                                    if (incoming) {
-                                      DecodeInEdgeKey(k, &e);
-                                    } else {
-                                      DecodeOutEdgeKey(k, &e);
-                                    }
-                                    if (incoming && v.empty()) {
-                                      valueless.push_back(out->size());
-                                    } else if (!DecodeEdgeValue(v, &e).ok()) {
-                                      return Status::DataLoss("corrupt edge value");
-                                    }
+                                    bool no_value = false;
+                                    TRIB_RETURN_IF_ERROR(
+                                        DecodeEdgeEntry(k, v, incoming, &e, &no_value));
+                                    if (no_value) valueless.push_back(out->size());
                                     out->push_back(std::move(e));
                                     return Status::Ok();
                                   }));
-  for (size_t i : valueless) {
-    EdgeRecord& e = (*out)[i];
-    std::string v;
-    TRIB_ASSIGN_OR_RETURN(bool found, Get(h, kCfOutEdges, OutEdgeKey(e), &v));
-    if (!found) return Status::DataLoss("in_edges entry without out_edges record");
-    TRIB_RETURN_IF_ERROR(DecodeEdgeValue(v, &e));
-  }
+  for (size_t i : valueless) TRIB_RETURN_IF_ERROR(ReadValue(h, &(*out)[i]));
   return Status::Ok();
 }
 
 }  // namespace
+
+std::vector<EdgeRecord>* StoreWriter::CacheList(const ListKey& key, std::vector<EdgeRecord> out) {
+  const bool incoming = CachedIncoming(key.kind);
+  // Those of the batch in flight first, then the newer ones.
+  if (inflight_) {
+    if (auto it = inflight_->pending_.find(key); it != inflight_->pending_.end()) {
+      for (const auto& e : it->second) Upsert(&out, e, incoming ? InLess : OutLess);
+    }
+  }
+  if (auto it = pending_.find(key); it != pending_.end()) {
+    for (const auto& e : it->second) Upsert(&out, e, incoming ? InLess : OutLess);
+    pending_.erase(it);
+  }
+  cached_ += 1 + out.size();
+  return &lists_.emplace(key, std::move(out)).first->second;
+}
 
 Result<std::vector<EdgeRecord>*> StoreWriter::List(NodeId node, EdgeKind kind) {
   const ListKey key{node, kind};
   if (auto it = lists_.find(key); it != lists_.end()) return &it->second;
   std::vector<EdgeRecord> out;
   if (!Fresh(node)) {
-    const bool incoming = CachedIncoming(kind);
-    TRIB_RETURN_IF_ERROR(ScanEdges(*store_.h_, node, kind, incoming, &out));
-    // Edges written since the last commit, which the store may not have yet: those of the
-    // batch in flight first, then the newer ones.
-    if (inflight_) {
-      if (auto it = inflight_->pending_.find(key); it != inflight_->pending_.end()) {
-        for (const auto& e : it->second) Upsert(&out, e, incoming ? InLess : OutLess);
-      }
-    }
-    if (auto it = pending_.find(key); it != pending_.end()) {
-      for (const auto& e : it->second) Upsert(&out, e, incoming ? InLess : OutLess);
-      pending_.erase(it);
-    }
+    TRIB_RETURN_IF_ERROR(ScanEdges(*store_.h_, node, kind, CachedIncoming(kind), &out));
   }
-  cached_ += 1 + out.size();
-  return &lists_.emplace(key, std::move(out)).first->second;
+  return CacheList(key, std::move(out));
+}
+
+namespace {
+
+// Splits sorted, distinct `ids` into runs close enough together that one pass over the
+// store's entries between a run's first and last id costs less than a lookup per id.
+template <typename Fn>
+Status ForEachCluster(const std::vector<NodeId>& ids, Fn fn) {
+  constexpr NodeId kMaxGap = 64;
+  for (size_t begin = 0; begin < ids.size();) {
+    size_t end = begin + 1;
+    while (end < ids.size() && ids[end] - ids[end - 1] <= kMaxGap) ++end;
+    TRIB_RETURN_IF_ERROR(fn(std::span<const NodeId>(ids.data() + begin, end - begin)));
+    begin = end;
+  }
+  return Status::Ok();
+}
+
+void SortUnique(std::vector<NodeId>* ids) {
+  std::sort(ids->begin(), ids->end());
+  ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+}
+
+}  // namespace
+
+Status StoreWriter::PrefetchNodes(std::vector<NodeId> ids) {
+  std::erase_if(ids, [&](NodeId id) { return nodes_.count(id) > 0; });
+  if (ids.size() < 2) return Status::Ok();  // a plain lookup does as well
+  SortUnique(&ids);
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_.h_->db->NewIterator(rocksdb::ReadOptions(), store_.h_->cf[kCfNodes]));
+  TRIB_RETURN_IF_ERROR(ForEachCluster(ids, [&](std::span<const NodeId> run) -> Status {
+    const std::string last = IdKey(run.back());
+    size_t next = 0;  // the first id of `run` not yet found or passed
+    for (it->Seek(IdKey(run.front())); it->Valid() && it->key().compare(last) <= 0; it->Next()) {
+      if (it->key().size() != 8) return Status::DataLoss("corrupt node key");
+      NodeId id = DecodeFixed64BE(it->key().data());
+      while (next < run.size() && run[next] < id) nodes_.emplace(run[next++], std::nullopt);
+      if (next == run.size() || run[next] != id) continue;
+      NodeRecord n;
+      TRIB_RETURN_IF_ERROR(DecodeNode(it->value().ToStringView(), &n));
+      nodes_.emplace(run[next++], std::move(n));
+    }
+    TRIB_RETURN_IF_ERROR(FromRocks(it->status(), "reading nodes"));
+    while (next < run.size()) nodes_.emplace(run[next++], std::nullopt);
+    cached_ += run.size();
+    return Status::Ok();
+  }));
+  return Status::Ok();
+}
+
+Status StoreWriter::PrefetchLists(std::vector<NodeId> nodes, EdgeKind kind) {
+  // Fresh nodes need no read: List starts their lists empty.
+  std::erase_if(nodes, [&](NodeId n) { return Fresh(n) || lists_.count({n, kind}) > 0; });
+  if (nodes.size() < 2) return Status::Ok();
+  SortUnique(&nodes);
+  const bool incoming = CachedIncoming(kind);
+  std::unique_ptr<rocksdb::Iterator> it(store_.h_->db->NewIterator(
+      rocksdb::ReadOptions(), store_.h_->cf[incoming ? kCfInEdges : kCfOutEdges]));
+  std::vector<std::vector<EdgeRecord>> found;
+  TRIB_RETURN_IF_ERROR(ForEachCluster(nodes, [&](std::span<const NodeId> run) -> Status {
+    found.assign(run.size(), {});
+    std::vector<std::pair<size_t, size_t>> valueless;  // (list, entry) of older stores
+    const std::string end = IdKey(run.back() + 1);
+    size_t next = 0;
+    for (it->Seek(EdgePrefix(run.front(), kind)); it->Valid() && it->key().compare(end) < 0;
+         it->Next()) {
+      std::string_view k = it->key().ToStringView();
+      if (k.size() != 33) return Status::DataLoss("corrupt edge key");
+      // Keys start with the node and the kind: entries of other nodes are passed undecoded.
+      const NodeId node = DecodeFixed64BE(k.data());
+      if (static_cast<EdgeKind>(k[8]) != kind) continue;
+      while (next < run.size() && run[next] < node) ++next;
+      if (next == run.size()) break;
+      if (run[next] != node) continue;
+      EdgeRecord e;
+      bool no_value = false;
+      TRIB_RETURN_IF_ERROR(DecodeEdgeEntry(k, it->value().ToStringView(), incoming, &e, &no_value));
+      if (no_value) valueless.emplace_back(next, found[next].size());
+      found[next].push_back(std::move(e));
+    }
+    TRIB_RETURN_IF_ERROR(FromRocks(it->status(), "reading edges"));
+    for (auto [list, entry] : valueless) TRIB_RETURN_IF_ERROR(ReadValue(*store_.h_, &found[list][entry]));
+    for (size_t i = 0; i < run.size(); ++i) CacheList({run[i], kind}, std::move(found[i]));
+    return Status::Ok();
+  }));
+  return Status::Ok();
 }
 
 Result<std::vector<EdgeRecord>> StoreWriter::UncachedEdges(NodeId node, EdgeKind kind,
@@ -378,30 +495,25 @@ void StoreWriter::PutDigest(const std::string& digest, uint64_t seq) {
 }
 
 void StoreWriter::PutName(const std::string& key, NodeId id) {
-  if (IsFieldPrefix(key)) {
-    // Keep the dataset's field list complete: load it before the first pending name.
-    NodeId dataset = DecodeFixed64BE(key.data() + 1);
-    auto it = field_lists_.find(dataset);
-    if (it == field_lists_.end()) {
-      Status s = ScanNames(key.substr(0, 9)).status();
-      if (!s.ok()) broken_ = s;
-      it = field_lists_.find(dataset);
-    }
-    if (it != field_lists_.end()) {
-      auto& list = it->second;
-      auto pos =
-          std::lower_bound(list.begin(), list.end(), key,
-                           [](const auto& entry, const std::string& k) { return entry.first < k; });
-      if (pos != list.end() && pos->first == key) {
-        pos->second = id;
-      } else {
-        list.insert(pos, {key, id});
-      }
-    }
-  }
   w_->batch.Put(store_.h_->cf[kCfNames], key, IdKey(id));
-  names_[key] = id;
   ++cached_;
+  if (!IsFieldPrefix(key)) {
+    names_[key] = id;
+    return;
+  }
+  // A field's name lives in its dataset's list, complete once loaded: load it first.
+  Result<const FieldList*> loaded = Fields(DecodeFixed64BE(key.data() + 1));
+  if (!loaded.ok()) {
+    broken_ = loaded.status();
+    return;
+  }
+  FieldList& list = field_lists_.find(DecodeFixed64BE(key.data() + 1))->second;
+  auto pos = std::lower_bound(list.begin(), list.end(), key, FieldKeyLess);
+  if (pos != list.end() && pos->first == key) {
+    pos->second = id;
+  } else {
+    list.insert(pos, {key, id});
+  }
 }
 
 void StoreWriter::PutNode(NodeRecord node) {

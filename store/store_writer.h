@@ -62,6 +62,12 @@ class StoreWriter {
   Result<std::optional<std::vector<SchemaColumn>>> LatestSchema(NodeId dataset,
                                                                 Micros* time = nullptr);
   Result<std::optional<uint64_t>> FindDigest(const std::string& digest);
+  // Read ahead into the cache what is not cached yet: the records of `ids`, and the lists of
+  // `kind` edges of `nodes` in the direction ingest reads them (see ListKey). Ids close
+  // together, such as a dataset's fields, are read in one pass over the store instead of a
+  // lookup each.
+  Status PrefetchNodes(std::vector<NodeId> ids);
+  Status PrefetchLists(std::vector<NodeId> nodes, EdgeKind kind);
 
   // Writes.
   NodeId AllocateId();
@@ -138,8 +144,14 @@ class StoreWriter {
   // Records `e` in its list when cached, else in the pending overlay, which a later load of
   // the list from the store merges in.
   void CacheEdge(const EdgeRecord& e);
+  using FieldList = std::vector<std::pair<std::string, NodeId>>;
+  // The cached field list of `dataset`, loaded from the store on a miss.
+  Result<const FieldList*> Fields(NodeId dataset);
   // The cached list of `node` and `kind` (see ListKey), loaded from the store on a miss.
   Result<std::vector<EdgeRecord>*> List(NodeId node, EdgeKind kind);
+  // Caches `out`, read from the store, as the list of `key`, with the edges written since
+  // the last commit, which the store may not have yet.
+  std::vector<EdgeRecord>* CacheList(const ListKey& key, std::vector<EdgeRecord> out);
   // Edges in the direction that is not cached: read from the store, with the pending edges.
   Result<std::vector<EdgeRecord>> UncachedEdges(NodeId node, EdgeKind kind, bool outgoing);
 
@@ -157,7 +169,9 @@ class StoreWriter {
   EdgeLists lists_;
   // Pending edges of lists not cached, by list; emptied by each commit.
   EdgeLists pending_;
-  std::unordered_map<NodeId, std::vector<std::pair<std::string, NodeId>>> field_lists_;
+  // Each dataset's field names and ids, sorted by name key: complete, as PutName adds to
+  // them. Field names are looked up here, not in names_.
+  std::unordered_map<NodeId, FieldList> field_lists_;
   std::unordered_map<NodeId, CachedSchema> schemas_;
   std::unordered_map<std::string, uint64_t> pending_digests_;  // emptied by each commit
   size_t cached_ = 0;                                          // entries, for the budget
