@@ -1,6 +1,7 @@
 #include "ingest/event_applier.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -696,11 +697,27 @@ Status Application::Run() {
   for (NodeId id : report.outputs) InsertSorted(&run->outputs, id);
   for (NodeId id : report.lineage_datasets) InsertSorted(&run->lineage_datasets, id);
   {
-    std::map<std::pair<NodeId, NodeId>, std::vector<Transform>> merged;
-    for (auto& e : run->column_edges) merged[{e.from, e.to}] = std::move(e.transforms);
-    for (const auto& [pair, ts] : report.column_edges) MergeTransforms(&merged[pair], ts);
-    run->column_edges.clear();
-    for (auto& [pair, ts] : merged) run->column_edges.push_back({pair.first, pair.second, ts});
+    // The run accumulates its events' column edges (both lists are sorted by (from, to)),
+    // and what this event reports takes the transforms the run has accumulated.
+    std::vector<RunColumnEdge> merged;
+    merged.reserve(run->column_edges.size() + report.column_edges.size());
+    auto old = run->column_edges.begin();
+    const auto old_end = run->column_edges.end();
+    auto before = [](const RunColumnEdge& e, const std::pair<NodeId, NodeId>& pair) {
+      return std::pair(e.from, e.to) < pair;
+    };
+    for (auto& [pair, ts] : report.column_edges) {
+      while (old != old_end && before(*old, pair)) merged.push_back(std::move(*old++));
+      if (old != old_end && old->from == pair.first && old->to == pair.second) {
+        merged.push_back(std::move(*old++));
+      } else {
+        merged.push_back({pair.first, pair.second, {}});
+      }
+      MergeTransforms(&merged.back().transforms, ts);
+      ts = merged.back().transforms;
+    }
+    std::move(old, old_end, std::back_inserter(merged));
+    run->column_edges = std::move(merged);
   }
 
   if (ev_.parent) {
@@ -716,14 +733,16 @@ Status Application::Run() {
     }
   }
 
-  // The run's full accumulated report, for edge transforms and retirement.
+  // The run's full accumulated report, for retirement, which reads only which edges are kept:
+  // their transforms are left out.
   Report accumulated;
   accumulated.inputs = run->inputs;
   accumulated.outputs = run->outputs;
   accumulated.lineage_datasets = run->lineage_datasets;
-  for (const auto& e : run->column_edges) accumulated.column_edges[{e.from, e.to}] = e.transforms;
-  // What this event reports, with the transforms the run has accumulated for it.
-  for (auto& [pair, ts] : report.column_edges) ts = accumulated.column_edges[pair];
+  for (const auto& e : run->column_edges) {
+    accumulated.column_edges.emplace_hint(accumulated.column_edges.end(),
+                                          std::pair(e.from, e.to), std::vector<Transform>());
+  }
   TRIB_RETURN_IF_ERROR(AddEdges(job_id, run_id, report, lineage_time));
 
   run = &runs_.at(run_id);

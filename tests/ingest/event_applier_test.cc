@@ -28,6 +28,28 @@ TEST(EventApplierTest, EventsOfOneRunAccumulate) {
   EXPECT_TRUE(s.Current(s.Job("etl"), EdgeKind::kWrite, s.Dataset("b")));
 }
 
+// Column edges accumulate over a run's events too: an edge reported once stays (here one
+// whose input sorts after all that the last event reports), and one reported again with
+// another transformation carries both.
+TEST(EventApplierTest, ColumnEdgesOfOneRunAccumulate) {
+  TestStore s;
+  Ds start{.name = "b"};
+  start.lineage = {{"email", {{.ns = "db", .name = "a", .field = "email"}}},
+                   {"id", {{.ns = "db", .name = "a", .field = "id"}}}};
+  Ds complete{.name = "b"};
+  complete.lineage = {
+      {"email", {{.ns = "db", .name = "a", .field = "email", .subtype = "TRANSFORMATION"}}}};
+  s.MustIngest(RunEvent("etl", kRun1, "START", kT1, {{.name = "a"}}, {start}));
+  s.MustIngest(RunEvent("etl", kRun1, "COMPLETE", kT2, {{.name = "a"}}, {complete}));
+  EXPECT_TRUE(s.Current(s.Field("a", "id"), EdgeKind::kDerive, s.Field("b", "id")));
+  auto e = s.Edges(s.Field("a", "email"), EdgeKind::kDerive, s.Field("b", "email"));
+  ASSERT_FALSE(e.empty());
+  EXPECT_TRUE(e.back().current());
+  std::vector<std::string> subtypes;
+  for (const auto& t : e.back().transforms) subtypes.push_back(t.subtype);
+  EXPECT_EQ(subtypes, (std::vector<std::string>{"IDENTITY", "TRANSFORMATION"}));
+}
+
 TEST(EventApplierTest, NewerCompletedRunRetiresWhatItNoLongerReports) {
   TestStore s;
   s.MustIngest(
