@@ -165,8 +165,10 @@ class Application {
   // Retires the job's current edges not in `keep`, at t_.
   Status Retire(NodeId job, const Report& keep);
   Status RetireStatic(NodeId dataset, const Report& keep);
-  // Reads the lists of edges into `fields` (a dataset's field list) together.
-  Status PrefetchDerives(const std::vector<std::pair<std::string, NodeId>>& fields);
+  // Calls fn(edge) for each column edge into a field of `dataset`. The edges are the
+  // writer's own: fn must not write.
+  template <typename Fn>
+  Status CollectDerives(NodeId dataset, Fn fn);
   Status Flush();
   void Touch(NodeRecord* n) {
     dirty_nodes_.insert(n->id);
@@ -557,21 +559,33 @@ Status Application::Retire(NodeId job, const Report& keep) {
   TRIB_ASSIGN_OR_RETURN(NodeRecord * job_node, Node(job));
   const NodeId previous_run = job_node->lineage_run;
   const Micros previous_time = job_node->lineage_time;
-  auto retire = [&](EdgeRecord e) {
-    e.retired = t_;
-    if (previous_run != kNoNode && e.first_seen <= previous_time) e.last_run = previous_run;
-    w_.PutEdge(e);
+  // The lists read below are the writer's own, which retiring an edge changes: the edges to
+  // retire are collected first.
+  std::vector<EdgeRecord> doomed;
+  auto retire_doomed = [&] {
+    for (EdgeRecord& e : doomed) {
+      e.retired = t_;
+      if (previous_run != kNoNode && e.first_seen <= previous_time) e.last_run = previous_run;
+      w_.PutEdge(e);
+    }
+    doomed.clear();
   };
-  TRIB_ASSIGN_OR_RETURN(auto reads, w_.Edges(job, EdgeKind::kRead, /*outgoing=*/false));
-  for (auto& e : reads) {
-    if (e.current() && e.first_seen < t_ && !ContainsSorted(keep.inputs, e.from)) retire(e);
+  TRIB_ASSIGN_OR_RETURN(auto reads, w_.ListOf(job, EdgeKind::kRead));
+  for (const auto& e : reads) {
+    if (e.current() && e.first_seen < t_ && !ContainsSorted(keep.inputs, e.from)) {
+      doomed.push_back(e);
+    }
   }
-  TRIB_ASSIGN_OR_RETURN(auto writes, w_.Edges(job, EdgeKind::kWrite, /*outgoing=*/true));
+  retire_doomed();
+  TRIB_ASSIGN_OR_RETURN(auto writes, w_.ListOf(job, EdgeKind::kWrite));
   std::vector<NodeId> written;
-  for (auto& e : writes) {
+  for (const auto& e : writes) {
     InsertSorted(&written, e.to);
-    if (e.current() && e.first_seen < t_ && !ContainsSorted(keep.outputs, e.to)) retire(e);
+    if (e.current() && e.first_seen < t_ && !ContainsSorted(keep.outputs, e.to)) {
+      doomed.push_back(e);
+    }
   }
+  retire_doomed();
   for (NodeId out : keep.outputs) InsertSorted(&written, out);
   for (NodeId ds : keep.lineage_datasets) InsertSorted(&written, ds);
   // Column edges of the job end in fields of datasets it writes or has written. Those
@@ -581,38 +595,40 @@ Status Application::Retire(NodeId job, const Report& keep) {
         !ContainsSorted(keep.outputs, ds) && !ContainsSorted(keep.lineage_datasets, ds);
     bool reported = ContainsSorted(keep.lineage_datasets, ds);
     if (!dataset_dropped && !reported) continue;
-    TRIB_ASSIGN_OR_RETURN(auto fields, w_.ScanNames(FieldPrefix(ds)));
-    TRIB_RETURN_IF_ERROR(PrefetchDerives(fields));
-    for (const auto& [_, fid] : fields) {
-      TRIB_ASSIGN_OR_RETURN(auto derives, w_.Edges(fid, EdgeKind::kDerive, /*outgoing=*/false));
-      for (auto& e : derives) {
-        if (e.job != job || !e.current() || e.first_seen >= t_) continue;
-        if (!dataset_dropped && keep.column_edges.count({e.from, e.to})) continue;
-        retire(e);
-      }
-    }
+    TRIB_RETURN_IF_ERROR(CollectDerives(ds, [&](const EdgeRecord& e) {
+      if (e.job != job || !e.current() || e.first_seen >= t_) return;
+      if (!dataset_dropped && keep.column_edges.count({e.from, e.to})) return;
+      doomed.push_back(e);
+    }));
+    retire_doomed();
   }
   return Status::Ok();
 }
 
-Status Application::PrefetchDerives(const std::vector<std::pair<std::string, NodeId>>& fields) {
+template <typename Fn>
+Status Application::CollectDerives(NodeId dataset, Fn fn) {
+  TRIB_ASSIGN_OR_RETURN(auto fields, w_.FieldsOf(dataset));
   std::vector<NodeId> ids;
   ids.reserve(fields.size());
   for (const auto& [_, fid] : fields) ids.push_back(fid);
-  return w_.PrefetchLists(std::move(ids), EdgeKind::kDerive);
+  TRIB_RETURN_IF_ERROR(w_.PrefetchLists(ids, EdgeKind::kDerive));
+  for (NodeId fid : ids) {
+    TRIB_ASSIGN_OR_RETURN(auto derives, w_.ListOf(fid, EdgeKind::kDerive));
+    for (const auto& e : derives) fn(e);
+  }
+  return Status::Ok();
 }
 
 Status Application::RetireStatic(NodeId dataset, const Report& keep) {
-  TRIB_ASSIGN_OR_RETURN(auto fields, w_.ScanNames(FieldPrefix(dataset)));
-  TRIB_RETURN_IF_ERROR(PrefetchDerives(fields));
-  for (const auto& [_, fid] : fields) {
-    TRIB_ASSIGN_OR_RETURN(auto derives, w_.Edges(fid, EdgeKind::kDerive, /*outgoing=*/false));
-    for (auto& e : derives) {
-      if (e.job != kNoNode || !e.current() || e.first_seen >= t_) continue;
-      if (keep.column_edges.count({e.from, e.to})) continue;
-      e.retired = t_;
-      w_.PutEdge(e);
-    }
+  std::vector<EdgeRecord> doomed;
+  TRIB_RETURN_IF_ERROR(CollectDerives(dataset, [&](const EdgeRecord& e) {
+    if (e.job != kNoNode || !e.current() || e.first_seen >= t_) return;
+    if (keep.column_edges.count({e.from, e.to})) return;
+    doomed.push_back(e);
+  }));
+  for (EdgeRecord& e : doomed) {
+    e.retired = t_;
+    w_.PutEdge(e);
   }
   return Status::Ok();
 }

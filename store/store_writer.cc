@@ -192,6 +192,11 @@ Result<const StoreWriter::FieldList*> StoreWriter::Fields(NodeId dataset) {
   return &field_lists_.emplace(dataset, std::move(out)).first->second;
 }
 
+Result<std::span<const std::pair<std::string, NodeId>>> StoreWriter::FieldsOf(NodeId dataset) {
+  TRIB_ASSIGN_OR_RETURN(const FieldList* list, Fields(dataset));
+  return std::span<const std::pair<std::string, NodeId>>(*list);
+}
+
 Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
     const std::string& prefix) {
   if (prefix.size() == 9 && IsFieldPrefix(prefix)) {
@@ -395,6 +400,11 @@ Status StoreWriter::PrefetchLists(std::vector<NodeId> nodes, EdgeKind kind) {
     return Status::Ok();
   }));
   return Status::Ok();
+}
+
+Result<std::span<const EdgeRecord>> StoreWriter::ListOf(NodeId node, EdgeKind kind) {
+  TRIB_ASSIGN_OR_RETURN(std::vector<EdgeRecord> * list, List(node, kind));
+  return std::span<const EdgeRecord>(*list);
 }
 
 Result<std::vector<EdgeRecord>> StoreWriter::UncachedEdges(NodeId node, EdgeKind kind,

@@ -59,6 +59,11 @@ class StoreWriter {
   // Every record of (from, kind, to) over all jobs and intervals, ordered by (job,
   // first_seen). The records are the writer's own: valid until the next write or commit.
   Result<std::span<const EdgeRecord>> EdgesBetween(NodeId from, EdgeKind kind, NodeId to);
+  // The writer's own lists, valid until the next write or commit: the edges of `node` and
+  // `kind` in the direction ingest reads them (see ListKey), and a dataset's field names and
+  // ids, sorted by name key.
+  Result<std::span<const EdgeRecord>> ListOf(NodeId node, EdgeKind kind);
+  Result<std::span<const std::pair<std::string, NodeId>>> FieldsOf(NodeId dataset);
   Result<std::optional<std::vector<SchemaColumn>>> LatestSchema(NodeId dataset,
                                                                 Micros* time = nullptr);
   Result<std::optional<uint64_t>> FindDigest(const std::string& digest);
