@@ -44,7 +44,7 @@ void StoreWriter::Written() {
 void StoreWriter::Clear() {
   Written();
   // Entries are small but many: past the budget, start over rather than track recency.
-  if (cached_ > store_.options().writer_cache_entries) DropCache();
+  if (cached_ > store_.options().writer_cache_entries) TrimCache();
   delta_ = GraphDelta();
 }
 
@@ -80,7 +80,7 @@ Status StoreWriter::WaitInFlight() {
       return s;
     }
   }
-  if (empty() && over_budget()) DropCache();
+  if (empty() && over_budget()) TrimCache();
   return Status::Ok();
 }
 
@@ -580,6 +580,20 @@ void StoreWriter::PutSchema(NodeId dataset, Micros time, const std::vector<Schem
     cached.time = time;
     cached.columns = cols;
   }
+}
+
+void StoreWriter::TrimCache() {
+  // Names of datasets, jobs and runs are small, few next to fields and edges, and looked up
+  // by nearly every event: they stay, unless they alone fill half the budget. (Field names
+  // live in the field lists, which go.) They are exact: nothing is pending.
+  if (names_.size() > store_.options().writer_cache_entries / 2) {
+    DropCache();
+    return;
+  }
+  std::unordered_map<std::string, std::optional<NodeId>> names = std::move(names_);
+  DropCache();
+  names_ = std::move(names);
+  cached_ = names_.size();
 }
 
 void StoreWriter::DropCache() {

@@ -13,8 +13,10 @@
 // the cache stays exact across commits, and pending writes are visible through it. The
 // pending batch is a plain WriteBatch, not an indexed one: a read the cache cannot answer
 // goes to the committed store, and the cache holds every pending write that such a read
-// could miss (see CacheEdge). The cache is dropped after a commit when it outgrows its
-// budget, and on rollback, which first commits the writes made before the save point.
+// could miss (see CacheEdge). After a commit that leaves the cache past its budget, it
+// starts over, keeping only the names of datasets, jobs and runs; it is dropped whole on
+// rollback, which first commits the writes made before the save point, and when a write
+// fails.
 //
 // Commits can be pipelined: Seal takes the pending writes out as a batch that
 // GraphStore::Write writes on another thread while this writer applies the next events.
@@ -94,9 +96,9 @@ class StoreWriter {
   // Waits for the batch in flight, if any, to be written. On failure nothing of it was
   // written, yet the cache and every write since were built on it: those writes and the
   // cache are dropped and the failure returned (the events applied since it was sealed
-  // fail with it). Past the cache budget, with nothing pending, the cache is dropped.
+  // fail with it). Past the cache budget, with nothing pending, the cache starts over.
   Status WaitInFlight();
-  // True when the cache has outgrown its budget: it is dropped by the next WaitInFlight
+  // True when the cache has outgrown its budget: it starts over at the next WaitInFlight
   // that finds nothing pending, or the next Commit.
   bool over_budget() const;
 
@@ -145,7 +147,10 @@ class StoreWriter {
   using EdgeLists = std::unordered_map<ListKey, std::vector<EdgeRecord>, ListKeyHash>;
   static bool CachedIncoming(EdgeKind kind) { return kind != EdgeKind::kWrite; }
 
+  // Empties the cache: after a failure, or a rollback, it may hold writes that never land.
   void DropCache();
+  // Empties the cache past its budget, with nothing pending: it keeps what is exact and small.
+  void TrimCache();
   // Records `e` in its list when cached, else in the pending overlay, which a later load of
   // the list from the store merges in.
   void CacheEdge(const EdgeRecord& e);

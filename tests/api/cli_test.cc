@@ -69,10 +69,14 @@ TEST(CliTest, IngestWithATinyWriterCache) {
   Output tiny = Tributary("ingest --data " + dir.path() + "/tiny --writer-cache 10 " + inputs);
   EXPECT_EQ(tiny.code, 0) << tiny.text;
   EXPECT_NE(tiny.text.find("accepted: 569"), std::string::npos) << tiny.text;
+  // Large enough to keep the names of datasets, jobs and runs when it starts over.
+  Output small = Tributary("ingest --data " + dir.path() + "/small --writer-cache 3000 " + inputs);
+  EXPECT_EQ(small.code, 0) << small.text;
   Output usual = Tributary("ingest --data " + dir.path() + "/usual " + inputs);
   EXPECT_EQ(usual.code, 0) << usual.text;
   std::string a = digest(dir.path() + "/tiny");
   EXPECT_NE(a.find("out_edges"), std::string::npos) << a;
+  EXPECT_EQ(a, digest(dir.path() + "/small"));
   EXPECT_EQ(a, digest(dir.path() + "/usual"));
 
   Output closure = Tributary("closure --data " + dir.path() +

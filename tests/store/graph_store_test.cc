@@ -24,10 +24,11 @@ class GraphStoreTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<GraphStore> Open() {
+  std::unique_ptr<GraphStore> Open(size_t writer_cache_entries = 4'000'000) {
     StoreOptions o;
     o.path = dir_.string();
     o.sync = false;
+    o.writer_cache_entries = writer_cache_entries;
     auto s = GraphStore::Open(o);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return std::move(s).value();
@@ -364,6 +365,35 @@ TEST_F(GraphStoreTest, PrefetchReadsWhatLookupsRead) {
   w.reset();
   w = store->NewWriter();
   check();
+}
+
+// Past its budget the cache starts over but keeps dataset, job and run names, which must stay
+// exact: a name first looked up as absent, then written, is found after the trim.
+TEST_F(GraphStoreTest, TheCacheStartsOverKeepingExactNames) {
+  auto store = Open(/*writer_cache_entries=*/8);
+  auto w = store->NewWriter();
+  const std::string x = DatasetNameKey("ns", "x");
+  EXPECT_FALSE(w->FindName(x)->has_value());
+  NodeId ds = w->AllocateId();
+  w->PutName(x, ds);
+  w->PutNode(Dataset(ds, "x"));
+  NodeId f = w->AllocateId();
+  w->PutName(FieldNameKey(ds, "a"), f);
+  for (int i = 0; i < 10; ++i) w->PutEdge(Derive(100 + i, f, 1));  // past the budget
+  ASSERT_TRUE(w->over_budget());
+  ASSERT_TRUE(store->Commit(*w).ok());
+  EXPECT_FALSE(w->over_budget());
+  EXPECT_EQ(**w->FindName(x), ds);
+  EXPECT_EQ(**w->FindName(FieldNameKey(ds, "a")), f);
+  auto in = w->Edges(f, EdgeKind::kDerive, false);
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->size(), 10u);
+  // A rollback still forgets the names it undoes.
+  w->SetSavePoint();
+  w->PutName(DatasetNameKey("ns", "y"), w->AllocateId());
+  ASSERT_TRUE(w->RollbackToSavePoint().ok());
+  EXPECT_FALSE(w->FindName(DatasetNameKey("ns", "y"))->has_value());
+  EXPECT_EQ(**w->FindName(x), ds);
 }
 
 TEST_F(GraphStoreTest, EdgesAreIndexedBothWays) {
