@@ -756,8 +756,8 @@ Status Application::Run() {
   accumulated.outputs = run->outputs;
   accumulated.lineage_datasets = run->lineage_datasets;
   for (const auto& e : run->column_edges) {
-    accumulated.column_edges.emplace_hint(accumulated.column_edges.end(),
-                                          std::pair(e.from, e.to), std::vector<Transform>());
+    accumulated.column_edges.emplace_hint(accumulated.column_edges.end(), std::pair(e.from, e.to),
+                                          std::vector<Transform>());
   }
   TRIB_RETURN_IF_ERROR(AddEdges(job_id, run_id, report, lineage_time));
 

@@ -395,7 +395,8 @@ Status StoreWriter::PrefetchLists(std::vector<NodeId> nodes, EdgeKind kind) {
       found[next].push_back(std::move(e));
     }
     TRIB_RETURN_IF_ERROR(FromRocks(it->status(), "reading edges"));
-    for (auto [list, entry] : valueless) TRIB_RETURN_IF_ERROR(ReadValue(*store_.h_, &found[list][entry]));
+    for (auto [list, entry] : valueless)
+      TRIB_RETURN_IF_ERROR(ReadValue(*store_.h_, &found[list][entry]));
     for (size_t i = 0; i < run.size(); ++i) CacheList({run[i], kind}, std::move(found[i]));
     return Status::Ok();
   }));

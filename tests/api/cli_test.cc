@@ -33,7 +33,9 @@ Output RunCommand(const std::string& command) {
   return out;
 }
 
-Output Tributary(const std::string& args) { return RunCommand(std::string(TRIB_BINARY) + " " + args); }
+Output Tributary(const std::string& args) {
+  return RunCommand(std::string(TRIB_BINARY) + " " + args);
+}
 
 std::string Examples() { return std::string(TRIB_SHARED_DIR) + "/openlineage/examples"; }
 
