@@ -120,7 +120,8 @@ Result<std::optional<Record>> ReadRecord(StoreHandles& h, int cf, NodeId id, Dec
 
 bool IsFieldPrefix(std::string_view key) { return key.size() >= 9 && key[0] == FieldPrefix(0)[0]; }
 
-bool FieldKeyLess(const std::pair<std::string, NodeId>& entry, const std::string& key) {
+// Orders (name key, id) entries by key, for lower_bound.
+bool NameKeyLess(const std::pair<std::string, NodeId>& entry, const std::string& key) {
   return entry.first < key;
 }
 
@@ -131,7 +132,7 @@ Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
     // A dataset's fields sit together in the store: one scan reads them all, where a read
     // per field would cost a full lookup each, and the list is kept complete from then on.
     TRIB_ASSIGN_OR_RETURN(const FieldList* list, Fields(DecodeFixed64BE(key.data() + 1)));
-    auto pos = std::lower_bound(list->begin(), list->end(), key, FieldKeyLess);
+    auto pos = std::lower_bound(list->begin(), list->end(), key, NameKeyLess);
     if (pos != list->end() && pos->first == key) return std::optional<NodeId>(pos->second);
     return std::optional<NodeId>();
   }
@@ -174,7 +175,7 @@ Result<std::optional<RunRecord>> StoreWriter::GetRun(NodeId id) {
   return r;
 }
 
-Result<const StoreWriter::FieldList*> StoreWriter::Fields(NodeId dataset) {
+Result<StoreWriter::FieldList*> StoreWriter::Fields(NodeId dataset) {
   if (auto it = field_lists_.find(dataset); it != field_lists_.end()) return &it->second;
   FieldList out;
   // A dataset created since the cache was dropped has only the fields PutName added.
@@ -214,7 +215,7 @@ Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
   // not in names_ but in their dataset's list, which a field prefix reads above.
   for (const auto& [key, id] : names_) {
     if (!id || !std::string_view(key).starts_with(prefix)) continue;
-    auto pos = std::lower_bound(out.begin(), out.end(), key, FieldKeyLess);
+    auto pos = std::lower_bound(out.begin(), out.end(), key, NameKeyLess);
     if (pos == out.end() || pos->first != key) out.insert(pos, {key, *id});
   }
   return out;
@@ -395,8 +396,9 @@ Status StoreWriter::PrefetchLists(std::vector<NodeId> nodes, EdgeKind kind) {
       found[next].push_back(std::move(e));
     }
     TRIB_RETURN_IF_ERROR(FromRocks(it->status(), "reading edges"));
-    for (auto [list, entry] : valueless)
+    for (auto [list, entry] : valueless) {
       TRIB_RETURN_IF_ERROR(ReadValue(*store_.h_, &found[list][entry]));
+    }
     for (size_t i = 0; i < run.size(); ++i) CacheList({run[i], kind}, std::move(found[i]));
     return Status::Ok();
   }));
@@ -513,13 +515,13 @@ void StoreWriter::PutName(const std::string& key, NodeId id) {
     return;
   }
   // A field's name lives in its dataset's list, complete once loaded: load it first.
-  Result<const FieldList*> loaded = Fields(DecodeFixed64BE(key.data() + 1));
+  Result<FieldList*> loaded = Fields(DecodeFixed64BE(key.data() + 1));
   if (!loaded.ok()) {
     broken_ = loaded.status();
     return;
   }
-  FieldList& list = field_lists_.find(DecodeFixed64BE(key.data() + 1))->second;
-  auto pos = std::lower_bound(list.begin(), list.end(), key, FieldKeyLess);
+  FieldList& list = **loaded;
+  auto pos = std::lower_bound(list.begin(), list.end(), key, NameKeyLess);
   if (pos != list.end() && pos->first == key) {
     pos->second = id;
   } else {

@@ -156,7 +156,7 @@ class StoreWriter {
   void CacheEdge(const EdgeRecord& e);
   using FieldList = std::vector<std::pair<std::string, NodeId>>;
   // The cached field list of `dataset`, loaded from the store on a miss.
-  Result<const FieldList*> Fields(NodeId dataset);
+  Result<FieldList*> Fields(NodeId dataset);
   // The cached list of `node` and `kind` (see ListKey), loaded from the store on a miss.
   Result<std::vector<EdgeRecord>*> List(NodeId node, EdgeKind kind);
   // Caches `out`, read from the store, as the list of `key`, with the edges written since
