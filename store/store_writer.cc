@@ -198,29 +198,6 @@ Result<std::span<const std::pair<std::string, NodeId>>> StoreWriter::FieldsOf(No
   return std::span<const std::pair<std::string, NodeId>>(*list);
 }
 
-Result<std::vector<std::pair<std::string, NodeId>>> StoreWriter::ScanNames(
-    const std::string& prefix) {
-  if (prefix.size() == 9 && IsFieldPrefix(prefix)) {
-    TRIB_ASSIGN_OR_RETURN(const FieldList* list, Fields(DecodeFixed64BE(prefix.data() + 1)));
-    return *list;
-  }
-  std::vector<std::pair<std::string, NodeId>> out;
-  TRIB_RETURN_IF_ERROR(
-      ScanPrefix(*store_.h_, kCfNames, prefix, [&](std::string_view k, std::string_view v) {
-        if (v.size() != 8) return Status::DataLoss("corrupt name entry");
-        out.emplace_back(std::string(k), DecodeFixed64BE(v.data()));
-        return Status::Ok();
-      }));
-  // The pending names under the prefix, which the store does not have yet. Field names are
-  // not in names_ but in their dataset's list, which a field prefix reads above.
-  for (const auto& [key, id] : names_) {
-    if (!id || !std::string_view(key).starts_with(prefix)) continue;
-    auto pos = std::lower_bound(out.begin(), out.end(), key, NameKeyLess);
-    if (pos == out.end() || pos->first != key) out.insert(pos, {key, *id});
-  }
-  return out;
-}
-
 namespace {
 
 // Lists of edges out of a node are in out_edges key order (to, job, first_seen); lists into

@@ -55,7 +55,6 @@ class StoreWriter {
   // of that node or the next commit.
   Result<const NodeRecord*> PeekNode(NodeId id);
   Result<std::optional<RunRecord>> GetRun(NodeId id);
-  Result<std::vector<std::pair<std::string, NodeId>>> ScanNames(const std::string& prefix);
   // Edges with their values. `outgoing`: edges from `node`; else edges into `node`.
   Result<std::vector<EdgeRecord>> Edges(NodeId node, EdgeKind kind, bool outgoing);
   // Every record of (from, kind, to) over all jobs and intervals, ordered by (job,

@@ -126,7 +126,7 @@ TEST_F(GraphStoreTest, PendingWritesMergeWithUncachedCommittedRecords) {
   w->PutSchema(ds, 20, {{"a", "int", ""}, {"b", "text", ""}});
   w->PutDigest("digest-2", 2);
 
-  auto fields = w->ScanNames(FieldPrefix(ds));
+  auto fields = w->FieldsOf(ds);
   ASSERT_TRUE(fields.ok());
   ASSERT_EQ(fields->size(), 2u);
   EXPECT_EQ((*fields)[1].second, b);
