@@ -165,6 +165,8 @@ class Application {
   // Retires the job's current edges not in `keep`, at t_.
   Status Retire(NodeId job, const Report& keep);
   Status RetireStatic(NodeId dataset, const Report& keep);
+  // The ids of the fields of `dataset` known so far.
+  Result<std::vector<NodeId>> FieldIds(NodeId dataset);
   // Calls fn(edge) for each column edge into a field of `dataset`. The edges are the
   // writer's own: fn must not write.
   template <typename Fn>
@@ -315,12 +317,8 @@ Status Application::ApplyRename(const DatasetRef& ref) {
 }
 
 Status Application::ApplySchema(NodeId dataset, const std::vector<SchemaField>& schema) {
-  // The records of the fields already known are read together.
-  std::vector<NodeId> known;
-  for (const auto& f : schema) {
-    TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(FieldNameKey(dataset, f.path)));
-    if (id) known.push_back(*id);
-  }
+  // The records of the dataset's known fields (normally the schema's) are read together.
+  TRIB_ASSIGN_OR_RETURN(std::vector<NodeId> known, FieldIds(dataset));
   TRIB_RETURN_IF_ERROR(w_.PrefetchNodes(std::move(known)));
   std::vector<SchemaColumn> cols;
   cols.reserve(schema.size());
@@ -605,12 +603,17 @@ Status Application::Retire(NodeId job, const Report& keep) {
   return Status::Ok();
 }
 
-template <typename Fn>
-Status Application::CollectDerives(NodeId dataset, Fn fn) {
+Result<std::vector<NodeId>> Application::FieldIds(NodeId dataset) {
   TRIB_ASSIGN_OR_RETURN(auto fields, w_.FieldsOf(dataset));
   std::vector<NodeId> ids;
   ids.reserve(fields.size());
   for (const auto& [_, fid] : fields) ids.push_back(fid);
+  return ids;
+}
+
+template <typename Fn>
+Status Application::CollectDerives(NodeId dataset, Fn fn) {
+  TRIB_ASSIGN_OR_RETURN(std::vector<NodeId> ids, FieldIds(dataset));
   TRIB_RETURN_IF_ERROR(w_.PrefetchLists(ids, EdgeKind::kDerive));
   for (NodeId fid : ids) {
     TRIB_ASSIGN_OR_RETURN(auto derives, w_.ListOf(fid, EdgeKind::kDerive));
