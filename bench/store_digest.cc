@@ -1,5 +1,5 @@
-// store_digest: one line per column family of a Tributary store: its key count and a hash of
-// every key and value in key order. Two builds that should derive the same store from the
+// store_digest: one line per column family of a Tributary store: its key count, the bytes of
+// its keys and values, and a hash of every key and value in key order. Two builds that should derive the same store from the
 // same events can be compared with it (docs/benchmarks.md):
 //
 //   build/store_digest /tmp/a > a.txt; build/store_digest /tmp/b > b.txt; diff a.txt b.txt
@@ -58,9 +58,11 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < handles.size(); ++i) {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[i]));
     uint64_t count = 0;
+    uint64_t bytes = 0;
     Fnv64 hash;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ++count;
+      bytes += it->key().size() + it->value().size();
       hash.Add(it->key().ToStringView());
       hash.Add(std::string_view("\x00", 1));  // keeps key and value apart
       hash.Add(it->value().ToStringView());
@@ -70,7 +72,8 @@ int main(int argc, char** argv) {
                    it->status().ToString().c_str());
       status = 1;
     }
-    std::printf("%-14s %10llu %016llx\n", names[i].c_str(), static_cast<unsigned long long>(count),
+    std::printf("%-14s %10llu %12llu %016llx\n", names[i].c_str(),
+                static_cast<unsigned long long>(count), static_cast<unsigned long long>(bytes),
                 static_cast<unsigned long long>(hash.value()));
   }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);

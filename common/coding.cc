@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <cstring>
+
 namespace tributary {
 
 void PutFixed64BE(std::string* dst, uint64_t v) {
@@ -101,11 +103,30 @@ bool Decoder::GetByte(uint8_t* b) {
   return true;
 }
 
+bool Decoder::GetBytes(size_t n, std::string_view* s) {
+  if (in_.size() < n) {
+    in_ = {};
+    return false;
+  }
+  *s = in_.substr(0, n);
+  in_.remove_prefix(n);
+  return true;
+}
+
 std::string Sha256Raw(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
   return std::string(reinterpret_cast<char*>(md), len);
+}
+
+ShortDigest ShortDigestOf(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  ShortDigest out;
+  std::memcpy(out.data(), md, out.size());
+  return out;
 }
 
 namespace {

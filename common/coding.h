@@ -8,6 +8,7 @@
 // Thread safety: free functions; a Decoder is used by one thread at a time.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -35,6 +36,7 @@ class Decoder {
   bool GetLengthPrefixed(std::string* s);
   bool GetFixed64BE(uint64_t* v);
   bool GetByte(uint8_t* b);
+  bool GetBytes(size_t n, std::string_view* s);  // the next n bytes
 
   bool done() const { return in_.empty(); }
   std::string_view rest() const { return in_; }
@@ -62,5 +64,10 @@ class Sha256 {
 std::string Sha256Hex(std::string_view data);
 // The 32 raw bytes of SHA-256 of `data`.
 std::string Sha256Raw(std::string_view data);
+
+// The first 16 bytes of SHA-256 of `data`: tells whether a text changed without keeping the
+// text (a node keeps its facets' digests; docs/storage-format.md).
+using ShortDigest = std::array<uint8_t, 16>;
+ShortDigest ShortDigestOf(std::string_view data);
 
 }  // namespace tributary

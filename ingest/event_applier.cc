@@ -45,6 +45,8 @@ bool IsTerminal(RunState s) {
 
 // Applies `facets` sent at time `t` to `into`: a facet replaces one of the same name set at
 // an earlier or equal time; `_deleted` leaves a tombstone. Returns whether anything changed.
+// A facet whose text changed is marked text_changed. Texts that were not loaded (has_text
+// false) are compared by digest.
 bool ApplyFacets(const std::vector<Facet>& facets, Micros t, std::vector<FacetRecord>* into) {
   bool changed = false;
   for (const auto& f : facets) {
@@ -57,18 +59,30 @@ bool ApplyFacets(const std::vector<Facet>& facets, Micros t, std::vector<FacetRe
       // A tombstone (empty json) remembers when the facet was deleted, so an older event
       // cannot bring it back.
       if (!present) {
-        into->insert(it, FacetRecord{f.name, "", t});
+        into->insert(it, FacetRecord{.name = f.name, .json = "", .time = t});
         changed = true;
-      } else if (!it->json.empty() || it->time != t) {
+        continue;
+      }
+      if (!it->deleted()) {
         it->json.clear();
+        it->digest = {};
+        it->has_text = true;
+        it->text_changed = true;
+        changed = true;
+      }
+      if (it->time != t) {
         it->time = t;
         changed = true;
       }
       continue;
     }
     if (present) {
-      if (it->json != f.json) {
+      const bool same = it->has_text ? it->json == f.json : it->digest == f.digest;
+      if (!same) {
         it->json = f.json;
+        it->digest = f.digest;
+        it->has_text = true;
+        it->text_changed = true;
         changed = true;
       }
       if (it->time != t) {
@@ -76,19 +90,24 @@ bool ApplyFacets(const std::vector<Facet>& facets, Micros t, std::vector<FacetRe
         changed = true;
       }
     } else {
-      into->insert(it, FacetRecord{f.name, f.json, t});
+      into->insert(it, FacetRecord{.name = f.name, .json = f.json, .time = t, .digest = f.digest});
       changed = true;
     }
   }
   return changed;
 }
 
-// Owners and tags of a node, from its current ownership and tags facets.
+// Owners and tags of a node, derived again from its ownership and tags facets when their
+// texts changed (only those are loaded).
 void DeriveOwnersAndTags(NodeRecord* n) {
-  n->owners.clear();
-  n->tags.clear();
   for (const auto& f : n->facets) {
-    if (f.json.empty() || (f.name != "ownership" && f.name != "tags")) continue;
+    if (!f.text_changed || (f.name != "ownership" && f.name != "tags")) continue;
+    if (f.name == "ownership") {
+      n->owners.clear();
+    } else {
+      n->tags.clear();
+    }
+    if (f.json.empty()) continue;  // deleted
     nlohmann::json j = nlohmann::json::parse(f.json, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object()) continue;
     const char* list = f.name == "ownership" ? "owners" : "tags";

@@ -454,7 +454,11 @@ Result<const json*> ReadFacets(const json& owner, std::string_view key,
     if (!value.is_object()) return Expected("object", value, p);
     // "_deleted": null has been seen from dbt-ol; it counts as false.
     TRIB_ASSIGN_OR_RETURN(bool deleted, OptionalBool(value, "_deleted", p));
-    if (out != nullptr) out->push_back(Facet{name, text.Of(value), deleted});
+    if (out != nullptr) {
+      std::string json = text.Of(value);
+      ShortDigest digest = ShortDigestOf(json);
+      out->push_back(Facet{name, std::move(json), deleted, digest});
+    }
   }
   return facets;
 }

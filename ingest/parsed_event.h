@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/coding.h"
 #include "common/time.h"
 
 namespace tributary {
@@ -26,6 +27,7 @@ struct Facet {
   std::string name;
   std::string json;
   bool deleted = false;
+  ShortDigest digest{};  // of json, computed while parsing (on the caller's thread)
 };
 
 struct Transformation {

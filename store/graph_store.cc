@@ -2,8 +2,10 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/snapshot.h>
 #include <rocksdb/table.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/coding.h"
@@ -15,7 +17,7 @@ namespace {
 
 const char* const kColumnFamilyNames[kCfCount] = {
     "default",   "events",   "event_digests", "nodes", "names",
-    "out_edges", "in_edges", "schemas",       "runs",  "meta",
+    "out_edges", "in_edges", "schemas",       "runs",  "meta", "facets",
 };
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
@@ -28,8 +30,10 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 }
 
 template <typename Fn>
-Status Scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, Fn fn) {
+Status Scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& prefix, Fn fn,
+            const rocksdb::Snapshot* snapshot = nullptr) {
   rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
   // Full scans (graph load, rebuild, dumps) would fill the block cache with blocks that are
   // read once: at 10^7 edges that is the whole cache, resident for nothing.
   ro.fill_cache = !prefix.empty();
@@ -110,6 +114,13 @@ Status GraphStore::LoadCounters() {
     return FromRocks(s, "writing format version");
   }
   TRIB_RETURN_IF_ERROR(FromRocks(s, "reading format version"));
+  if (v == "1") {
+    // Version 1 differs only in node records, which held their facets' texts: they are read
+    // as they are, and written in the new form when they change.
+    v = std::to_string(kFormatVersion);
+    s = db->Put(rocksdb::WriteOptions(), h_->cf[kCfMeta], "format_version", v);
+    TRIB_RETURN_IF_ERROR(FromRocks(s, "writing format version"));
+  }
   if (v != std::to_string(kFormatVersion)) {
     return Status::FailedPrecondition("store format version " + v + " is not supported (want " +
                                       std::to_string(kFormatVersion) + ")");
@@ -134,12 +145,37 @@ std::unique_ptr<StoreWriter> GraphStore::NewWriter() {
 }
 
 Result<std::optional<NodeRecord>> GraphStore::GetNode(NodeId id) const {
+  // The node and its facets' texts are read as of one moment.
+  rocksdb::ManagedSnapshot snapshot(h_->db.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
   std::string v;
-  rocksdb::Status s = h_->db->Get({}, h_->cf[kCfNodes], IdKey(id), &v);
+  rocksdb::Status s = h_->db->Get(ro, h_->cf[kCfNodes], IdKey(id), &v);
   if (s.IsNotFound()) return std::optional<NodeRecord>();
   TRIB_RETURN_IF_ERROR(FromRocks(s, "reading node"));
   NodeRecord n;
   TRIB_RETURN_IF_ERROR(DecodeNode(v, &n));
+  if (std::any_of(n.facets.begin(), n.facets.end(), [](const auto& f) { return !f.has_text; })) {
+    TRIB_RETURN_IF_ERROR(Scan(
+        h_->db.get(), h_->cf[kCfFacets], IdKey(id),
+        [&](std::string_view k, std::string_view text) {
+          std::string_view name = k.substr(8);
+          auto it = std::lower_bound(n.facets.begin(), n.facets.end(), name,
+                                     [](const FacetRecord& f, std::string_view x) { return f.name < x; });
+          if (it != n.facets.end() && it->name == name && !it->has_text) {
+            it->json.assign(text);
+            it->has_text = true;
+          }
+          return Status::Ok();
+        },
+        ro.snapshot));
+    for (const auto& f : n.facets) {
+      if (!f.has_text) {
+        return Status::DataLoss("node " + std::to_string(id) + " has no text for its facet " +
+                                f.name);
+      }
+    }
+  }
   return std::optional<NodeRecord>(std::move(n));
 }
 

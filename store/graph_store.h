@@ -4,7 +4,8 @@
 // Column families (docs/storage-format.md has every key and value):
 //   events        ingest sequence -> the event as received
 //   event_digests SHA-256 of the canonical event -> sequence (exact-duplicate detection)
-//   nodes         node id -> NodeRecord (datasets, jobs, fields)
+//   nodes         node id -> NodeRecord (datasets, jobs, fields), with its facets' digests
+//   facets        node id|facet name -> the facet's text
 //   names         name key -> node id (datasets, jobs, fields, runs; aliases too)
 //   out_edges     from|kind|to|job|first_seen -> EdgeRecord value
 //   in_edges      to|kind|from|job|first_seen -> empty
@@ -58,7 +59,7 @@ struct StoreCounts {
 
 class GraphStore {
  public:
-  static constexpr int kFormatVersion = 1;
+  static constexpr int kFormatVersion = 2;
 
   // Opens (or creates) the store at options.path. FailedPrecondition when the directory
   // holds a store of another format version; Unavailable when it is locked by another
@@ -78,7 +79,7 @@ class GraphStore {
   // than the writer's. Batches must be written in the order they were sealed.
   Status Write(StoreWriter::Sealed& batch);
 
-  // Committed reads.
+  // Committed reads. A node comes with its facets' texts.
   Result<std::optional<NodeRecord>> GetNode(NodeId id) const;
   Result<std::optional<RunRecord>> GetRun(NodeId id) const;
   Result<std::optional<NodeId>> FindName(const std::string& key) const;
@@ -89,6 +90,7 @@ class GraphStore {
 
   // Full scans, in key order; stop early when `fn` returns a non-OK status (returned).
   Status ForEachEvent(const std::function<Status(uint64_t seq, std::string_view bytes)>& fn) const;
+  // Nodes come without their facets' texts (has_text false), which GetNode reads.
   Status ForEachNode(const std::function<Status(const NodeRecord&)>& fn) const;
   Status ForEachRun(const std::function<Status(const RunRecord&)>& fn) const;
   Status ForEachEdge(const std::function<Status(const EdgeRecord&)>& fn) const;

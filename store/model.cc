@@ -1,5 +1,7 @@
 #include "store/model.h"
 
+#include <cstring>
+
 #include "common/coding.h"
 
 namespace tributary {
@@ -7,6 +9,8 @@ namespace {
 
 // Value encodings start with a version byte so that a record can grow fields later.
 constexpr uint8_t kRecordVersion = 1;
+// Node records of version 2 hold their facets' digests; version 1 held the texts inline.
+constexpr uint8_t kNodeVersion = 2;
 
 // Name-index key prefixes (one byte, then the kind's own key).
 constexpr char kNameDataset = 'd';
@@ -32,6 +36,51 @@ bool GetFacets(Decoder* d, std::vector<FacetRecord>* facets) {
         !d->GetVarsint64(&f.time)) {
       return false;
     }
+  }
+  return true;
+}
+
+// A node's facets without their texts: name, time, then 0 for a tombstone or 1 and the
+// text's digest.
+void PutFacetDigests(std::string* dst, const std::vector<FacetRecord>& facets) {
+  PutVarint64(dst, facets.size());
+  for (const auto& f : facets) {
+    PutLengthPrefixed(dst, f.name);
+    PutVarsint64(dst, f.time);
+    if (f.deleted()) {
+      dst->push_back(0);
+    } else {
+      dst->push_back(1);
+      dst->append(reinterpret_cast<const char*>(f.digest.data()), f.digest.size());
+    }
+  }
+}
+
+bool GetFacetDigests(Decoder* d, std::vector<FacetRecord>* facets) {
+  uint64_t n;
+  if (!d->GetVarint64(&n) || n > d->rest().size()) return false;
+  facets->resize(n);
+  for (auto& f : *facets) {
+    uint8_t live;
+    if (!d->GetLengthPrefixed(&f.name) || !d->GetVarsint64(&f.time) || !d->GetByte(&live)) {
+      return false;
+    }
+    f.text_changed = false;
+    if (live == 0) continue;  // a tombstone: its text is known to be empty
+    std::string_view digest;
+    if (live != 1 || !d->GetBytes(f.digest.size(), &digest)) return false;
+    std::memcpy(f.digest.data(), digest.data(), f.digest.size());
+    f.has_text = false;
+  }
+  return true;
+}
+
+// Version 1 kept the texts inline: they are moved to the facets column family when the
+// node is next written.
+bool GetInlineNodeFacets(Decoder* d, std::vector<FacetRecord>* facets) {
+  if (!GetFacets(d, facets)) return false;
+  for (auto& f : *facets) {
+    if (!f.json.empty()) f.digest = ShortDigestOf(f.json);
   }
   return true;
 }
@@ -155,7 +204,7 @@ const char* RunStateName(RunState state) {
 
 std::string EncodeNode(const NodeRecord& n) {
   std::string v;
-  v.push_back(static_cast<char>(kRecordVersion));
+  v.push_back(static_cast<char>(kNodeVersion));
   v.push_back(static_cast<char>(n.kind));
   PutVarint64(&v, n.id);
   PutLengthPrefixed(&v, n.ns);
@@ -167,7 +216,7 @@ std::string EncodeNode(const NodeRecord& n) {
   PutVarsint64(&v, n.updated);
   PutVarsint64(&v, n.dropped_at);
   PutLengthPrefixed(&v, n.field_type);
-  PutFacets(&v, n.facets);
+  PutFacetDigests(&v, n.facets);
   PutVarint64(&v, n.aliases.size());
   for (const auto& a : n.aliases) PutLengthPrefixed(&v, a);
   PutVarint64(&v, n.parent_job);
@@ -189,12 +238,13 @@ Status DecodeNode(std::string_view in, NodeRecord* n) {
   Decoder d(in);
   uint8_t version, kind;
   uint64_t naliases;
-  if (!d.GetByte(&version) || version != kRecordVersion || !d.GetByte(&kind) ||
+  if (!d.GetByte(&version) || (version != 1 && version != kNodeVersion) || !d.GetByte(&kind) ||
       !d.GetVarint64(&n->id) || !d.GetLengthPrefixed(&n->ns) || !d.GetLengthPrefixed(&n->name) ||
       !d.GetLengthPrefixed(&n->field) || !d.GetVarint64(&n->dataset) || !GetU32(&d, &n->flags) ||
       !d.GetVarsint64(&n->first_seen) || !d.GetVarsint64(&n->updated) ||
       !d.GetVarsint64(&n->dropped_at) || !d.GetLengthPrefixed(&n->field_type) ||
-      !GetFacets(&d, &n->facets) || !d.GetVarint64(&naliases) || naliases > in.size()) {
+      !(version == 1 ? GetInlineNodeFacets(&d, &n->facets) : GetFacetDigests(&d, &n->facets)) ||
+      !d.GetVarint64(&naliases) || naliases > in.size()) {
     return Corrupt("node record");
   }
   n->kind = static_cast<NodeKind>(kind);
@@ -404,6 +454,13 @@ std::string EdgePrefix(NodeId node, EdgeKind kind, NodeId other) {
 std::string IdKey(NodeId id) {
   std::string k;
   PutFixed64BE(&k, id);
+  return k;
+}
+
+std::string FacetKey(NodeId node, std::string_view facet) {
+  std::string k;
+  PutFixed64BE(&k, node);
+  k.append(facet);
   return k;
 }
 

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/coding.h"
 #include "common/status.h"
 #include "common/time.h"
 
@@ -63,8 +64,15 @@ struct TagRecord {
 
 struct FacetRecord {
   std::string name;
-  std::string json;
-  Micros time = 0;  // event time of the event that set it
+  std::string json;  // compact JSON; empty: deleted (a tombstone), or not loaded (has_text)
+  Micros time = 0;   // event time of the event that set it
+  // A node record keeps its facets' digests; their texts live apart, in the `facets` column
+  // family, and are written only when they change (runs keep theirs inline).
+  ShortDigest digest{};      // ShortDigestOf(json) of a live facet
+  bool has_text = true;      // false: read from a node record, without the text
+  bool text_changed = true;  // the text (or a tombstone's removal) is not yet in `facets`
+
+  bool deleted() const { return has_text && json.empty(); }
 };
 
 // Dataset, job or field.
@@ -192,6 +200,8 @@ void DecodeInEdgeKey(std::string_view key, EdgeRecord* e);
 std::string EdgePrefix(NodeId node, EdgeKind kind);
 std::string EdgePrefix(NodeId node, EdgeKind kind, NodeId other);
 std::string IdKey(NodeId id);
+// facets key: node id | facet name.
+std::string FacetKey(NodeId node, std::string_view facet);
 std::string SchemaKey(NodeId dataset, Micros time);
 
 }  // namespace tributary

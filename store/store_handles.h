@@ -20,6 +20,7 @@ enum ColumnFamily : int {
   kCfSchemas,
   kCfRuns,
   kCfMeta,
+  kCfFacets,
   kCfCount,
 };
 

@@ -507,7 +507,24 @@ void StoreWriter::PutName(const std::string& key, NodeId id) {
 }
 
 void StoreWriter::PutNode(NodeRecord node) {
+  // A facet's text is written only when it changed; the node record holds its digest.
+  for (auto& f : node.facets) {
+    if (!f.text_changed || !f.has_text) continue;
+    const std::string key = FacetKey(node.id, f.name);
+    if (f.json.empty()) {
+      w_->batch.Delete(store_.h_->cf[kCfFacets], key);
+    } else {
+      w_->batch.Put(store_.h_->cf[kCfFacets], key, f.json);
+    }
+    f.text_changed = false;
+  }
   w_->batch.Put(store_.h_->cf[kCfNodes], IdKey(node.id), EncodeNode(node));
+  // The cache and the delta keep the digests, not the texts, as a read from the store would.
+  for (auto& f : node.facets) {
+    if (f.deleted()) continue;
+    std::string().swap(f.json);
+    f.has_text = false;
+  }
   delta_.nodes.push_back(node);
   NodeId id = node.id;
   nodes_[id] = std::move(node);

@@ -48,7 +48,8 @@ class StoreWriter {
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
 
-  // Reads through pending writes.
+  // Reads through pending writes. Node records come without their facets' texts (has_text
+  // false): ingest compares digests.
   Result<std::optional<NodeId>> FindName(const std::string& key);
   Result<std::optional<NodeRecord>> GetNode(NodeId id);
   // The writer's own record of `id` (null when there is none): valid until the next write
@@ -81,6 +82,7 @@ class StoreWriter {
   uint64_t AppendEvent(std::string_view bytes);
   void PutDigest(const std::string& digest, uint64_t seq);
   void PutName(const std::string& key, NodeId id);
+  // Writes the texts of the facets with text_changed (removes them for tombstones).
   void PutNode(NodeRecord node);
   void PutRun(const RunRecord& run);
   void PutEdge(const EdgeRecord& edge);  // both out_edges and in_edges

@@ -14,6 +14,7 @@ using testing::TestStore;
 const char* kT1 = "2024-03-01T10:00:00Z";
 const char* kT2 = "2024-03-02T10:00:00Z";
 const char* kT3 = "2024-03-03T10:00:00Z";
+const char* kT4 = "2024-03-04T10:00:00Z";
 const char* kRun1 = "01890000-0000-7000-8000-000000000001";
 const char* kRun2 = "01890000-0000-7000-8000-000000000002";
 const char* kRun3 = "01890000-0000-7000-8000-000000000003";
@@ -258,6 +259,38 @@ TEST(EventApplierTest, FacetsAreReplacedAndDeleted) {
   s.MustIngest(RunEvent("etl", kRun2, "COMPLETE", kT2, {with_doc("resurrected", false)}, {}));
   n = s.store().GetNode(s.Dataset("a"));
   EXPECT_TRUE((*n)->facets[1].json.empty());
+}
+
+// Owners and tags follow their facets, also when other facets change around them (the
+// writer compares facets by digest and reads only the texts that changed).
+TEST(EventApplierTest, OwnersAndTagsFollowTheirFacets) {
+  TestStore s;
+  auto with = [](const std::string& owner, const std::string& doc, bool drop_owners) {
+    Ds d{.name = "a"};
+    nlohmann::json own = testing::FacetBase("OwnershipDatasetFacet");
+    own["owners"] = {{{"name", owner}, {"type", "MAINTAINER"}}};
+    if (drop_owners) own["_deleted"] = true;
+    nlohmann::json tags = testing::FacetBase("TagsDatasetFacet");
+    tags["tags"] = {{{"key", "pii"}, {"value", "email"}, {"field", "email"}}};
+    nlohmann::json documentation = testing::FacetBase("DocumentationDatasetFacet");
+    documentation["description"] = doc;
+    d.extra_facets = {{"ownership", own}, {"tags", tags}, {"documentation", documentation}};
+    return d;
+  };
+  auto owners = [&] {
+    auto n = s.store().GetNode(s.Dataset("a"));
+    EXPECT_TRUE(n.ok() && n->has_value());
+    EXPECT_EQ((*n)->tags.size(), 1u);
+    return (*n)->owners;
+  };
+  s.MustIngest(RunEvent("etl", kRun1, "START", kT1, {with("team:a", "one", false)}, {}));
+  EXPECT_EQ(owners(), std::vector<std::string>{"team:a"});
+  s.MustIngest(RunEvent("etl", kRun1, "RUNNING", kT2, {with("team:a", "two", false)}, {}));
+  EXPECT_EQ(owners(), std::vector<std::string>{"team:a"});
+  s.MustIngest(RunEvent("etl", kRun1, "RUNNING", kT3, {with("team:b", "two", false)}, {}));
+  EXPECT_EQ(owners(), std::vector<std::string>{"team:b"});
+  s.MustIngest(RunEvent("etl", kRun1, "COMPLETE", kT4, {with("team:b", "three", true)}, {}));
+  EXPECT_TRUE(owners().empty());
 }
 
 TEST(EventApplierTest, LateDropDoesNotUndoANewerCreate) {

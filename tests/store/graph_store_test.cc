@@ -4,11 +4,14 @@
 #include <rocksdb/db.h>
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <chrono>
 #include <filesystem>
 #include <future>
 #include <thread>
 
+#include "common/coding.h"
 #include "store/store_writer.h"
 
 namespace tributary {
@@ -23,6 +26,24 @@ class GraphStoreTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Opens the closed store with RocksDB itself, as an older version or damage would leave
+  // it: fn gets the database and the column families by name.
+  void EditRaw(const std::function<void(rocksdb::DB*, std::map<std::string,
+                                                                rocksdb::ColumnFamilyHandle*>&)>& fn) {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir_.string(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open({}, dir_.string(), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name;
+    for (size_t i = 0; i < names.size(); ++i) by_name[names[i]] = handles[i];
+    fn(db.get(), by_name);
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
 
   std::unique_ptr<GraphStore> Open(size_t writer_cache_entries = 4'000'000) {
     StoreOptions o;
@@ -438,24 +459,13 @@ TEST_F(GraphStoreTest, InEdgesWithoutValuesStillRead) {
     w->PutEdge(e);
     ASSERT_TRUE(store->Commit(*w).ok());
   }
-  {
-    // Empty the in_edges value, as an older version wrote it.
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir_.string(), &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open({}, dir_.string(), cfs, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    size_t in = std::find(names.begin(), names.end(), "in_edges") - names.begin();
-    ASSERT_LT(in, names.size());
+  // Empty the in_edges value, as an older version wrote it.
+  EditRaw([&](rocksdb::DB* db, auto& cf) {
     std::string value;
-    ASSERT_TRUE(db->Get({}, handles[in], InEdgeKey(e), &value).ok());
+    ASSERT_TRUE(db->Get({}, cf.at("in_edges"), InEdgeKey(e), &value).ok());
     EXPECT_FALSE(value.empty());  // this version writes it
-    ASSERT_TRUE(db->Put({}, handles[in], InEdgeKey(e), "").ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  }
+    ASSERT_TRUE(db->Put({}, cf.at("in_edges"), InEdgeKey(e), "").ok());
+  });
   auto store = Open();
   auto w = store->NewWriter();  // an empty cache: the list is read from the store
   auto in = w->Edges(20, EdgeKind::kDerive, false);
@@ -464,6 +474,155 @@ TEST_F(GraphStoreTest, InEdgesWithoutValuesStillRead) {
   EXPECT_EQ((*in)[0].from, 10u);
   EXPECT_EQ((*in)[0].transforms, e.transforms);
   EXPECT_EQ((*in)[0].first_seen, 100);
+}
+
+// A node record holds its facets' digests; the texts are written apart, and only when they
+// change.
+TEST_F(GraphStoreTest, FacetTextsLiveApartFromTheirNode) {
+  auto store = Open();
+  NodeId id;
+  {
+    auto w = store->NewWriter();
+    id = w->AllocateId();
+    NodeRecord n = Dataset(id, "a");
+    n.facets.push_back({"sql", "{\"query\":\"select 1\"}", 6});
+    w->PutNode(n);
+    ASSERT_TRUE(store->Commit(*w).ok());
+  }
+  auto texts = [&] {
+    std::vector<std::string> out;
+    auto n = store->GetNode(id);
+    EXPECT_TRUE(n.ok() && n->has_value()) << n.status().ToString();
+    if (!n.ok() || !n->has_value()) return out;
+    for (const auto& f : (*n)->facets) {
+      EXPECT_TRUE(f.has_text);
+      out.push_back(f.name + "=" + f.json);
+    }
+    return out;
+  };
+  const std::vector<std::string> both = {"schema={\"fields\":[]}", "sql={\"query\":\"select 1\"}"};
+  EXPECT_EQ(texts(), both);
+  ASSERT_TRUE(store->ForEachNode([](const NodeRecord& n) {
+                EXPECT_EQ(n.facets.size(), 2u);
+                for (const auto& f : n.facets) EXPECT_FALSE(f.has_text);
+                return Status::Ok();
+              }).ok());
+  {
+    // Written again without its texts: they stay as they were.
+    auto w = store->NewWriter();
+    auto peeked = w->PeekNode(id);
+    ASSERT_TRUE(peeked.ok() && *peeked);
+    NodeRecord n = **peeked;
+    for (const auto& f : n.facets) EXPECT_FALSE(f.has_text || f.text_changed);
+    n.updated = 9;
+    w->PutNode(n);
+    ASSERT_TRUE(store->Commit(*w).ok());
+    EXPECT_EQ(texts(), both);
+    // A tombstone's text is removed.
+    n.facets[1].json.clear();
+    n.facets[1].has_text = true;
+    n.facets[1].text_changed = true;
+    w->PutNode(n);
+    ASSERT_TRUE(store->Commit(*w).ok());
+  }
+  EXPECT_EQ(texts(), (std::vector<std::string>{"schema={\"fields\":[]}", "sql="}));
+  auto dump = store->DumpDerived();
+  ASSERT_TRUE(dump.ok());
+  size_t at = dump->find("[facets]\n");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(std::count(dump->begin() + at, dump->end(), '\n'), 2);  // the header, one text
+  store.reset();
+  // A facet whose text is missing is reported, not served empty.
+  EditRaw([&](rocksdb::DB* db, auto& cf) {
+    ASSERT_TRUE(db->Delete({}, cf.at("facets"), FacetKey(id, "schema")).ok());
+  });
+  store = Open();
+  auto n = store->GetNode(id);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(n.status().message().find("schema"), std::string::npos);
+}
+
+// A node record as the first format wrote it, with its facets' texts inline.
+std::string NodeRecordOfFormatOne(NodeId id, const std::vector<FacetRecord>& facets) {
+  std::string v;
+  v.push_back(1);  // record version
+  v.push_back(static_cast<char>(NodeKind::kDataset));
+  PutVarint64(&v, id);
+  PutLengthPrefixed(&v, "ns");
+  PutLengthPrefixed(&v, "old");
+  PutLengthPrefixed(&v, "");  // field
+  PutVarint64(&v, 0);         // dataset
+  PutVarint64(&v, 0);         // flags
+  for (int i = 0; i < 3; ++i) PutVarsint64(&v, 0);  // first_seen, updated, dropped_at
+  PutLengthPrefixed(&v, "");                        // field_type
+  PutVarint64(&v, facets.size());
+  for (const auto& f : facets) {
+    PutLengthPrefixed(&v, f.name);
+    PutLengthPrefixed(&v, f.json);
+    PutVarsint64(&v, f.time);
+  }
+  PutVarint64(&v, 0);                               // aliases
+  for (int i = 0; i < 3; ++i) PutVarint64(&v, 0);  // parent_job, latest_run, lineage_run
+  PutVarsint64(&v, 0);                              // lineage_time
+  return v;
+}
+
+TEST(ModelTest, NodeRecordsOfFormatOneDecodeWithTheirTexts) {
+  const std::vector<FacetRecord> inline_facets = {{"doc", "{\"d\":1}", 5}, {"gone", "", 6}};
+  NodeRecord n;
+  ASSERT_TRUE(DecodeNode(NodeRecordOfFormatOne(4, inline_facets), &n).ok());
+  ASSERT_EQ(n.facets.size(), 2u);
+  EXPECT_EQ(n.facets[0].json, "{\"d\":1}");
+  EXPECT_TRUE(n.facets[0].has_text && n.facets[0].text_changed);  // to be moved out
+  EXPECT_EQ(n.facets[0].digest, ShortDigestOf("{\"d\":1}"));
+  EXPECT_TRUE(n.facets[1].deleted());
+  // The current form keeps names, times and digests.
+  NodeRecord back;
+  ASSERT_TRUE(DecodeNode(EncodeNode(n), &back).ok());
+  ASSERT_EQ(back.facets.size(), 2u);
+  EXPECT_EQ(back.facets[0].name, "doc");
+  EXPECT_EQ(back.facets[0].time, 5);
+  EXPECT_EQ(back.facets[0].digest, n.facets[0].digest);
+  EXPECT_FALSE(back.facets[0].has_text || back.facets[0].text_changed);
+  EXPECT_TRUE(back.facets[1].deleted());
+  EXPECT_EQ(back.facets[1].time, 6);
+}
+
+TEST_F(GraphStoreTest, StoresOfFormatOneOpenAndMoveFacetTextsOut) {
+  Open().reset();
+  EditRaw([&](rocksdb::DB* db, auto& cf) {
+    ASSERT_TRUE(db->Put({}, cf.at("meta"), "format_version", "1").ok());
+    ASSERT_TRUE(db->DropColumnFamily(cf.at("facets")).ok());  // format 1 had none
+    const std::vector<FacetRecord> facets = {{"doc", "{\"d\":1}", 5}};
+    ASSERT_TRUE(db->Put({}, cf.at("nodes"), IdKey(1), NodeRecordOfFormatOne(1, facets)).ok());
+  });
+  auto store = Open();
+  auto read = [&] {
+    auto n = store->GetNode(1);
+    EXPECT_TRUE(n.ok() && n->has_value()) << n.status().ToString();
+    return n.ok() && n->has_value() ? (*n)->facets.at(0).json : "";
+  };
+  EXPECT_EQ(read(), "{\"d\":1}");
+  {
+    auto w = store->NewWriter();
+    auto n = w->GetNode(1);
+    ASSERT_TRUE(n.ok() && n->has_value());
+    (*n)->updated = 7;
+    w->PutNode(**n);
+    ASSERT_TRUE(store->Commit(*w).ok());
+  }
+  EXPECT_EQ(read(), "{\"d\":1}");
+  store.reset();
+  EditRaw([&](rocksdb::DB* db, auto& cf) {
+    std::string v;
+    ASSERT_TRUE(db->Get({}, cf.at("meta"), "format_version", &v).ok());
+    EXPECT_EQ(v, "2");
+    ASSERT_TRUE(db->Get({}, cf.at("facets"), FacetKey(1, "doc"), &v).ok());
+    EXPECT_EQ(v, "{\"d\":1}");
+    ASSERT_TRUE(db->Get({}, cf.at("nodes"), IdKey(1), &v).ok());
+    EXPECT_EQ(v[0], 2);  // the record's current form
+  });
 }
 
 TEST_F(GraphStoreTest, CountersAndRecordsSurviveReopen) {
