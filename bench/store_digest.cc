@@ -1,6 +1,6 @@
 // store_digest: one line per column family of a Tributary store: its key count, the bytes of
-// its keys and values, and a hash of every key and value in key order. Two builds that should derive the same store from the
-// same events can be compared with it (docs/benchmarks.md):
+// its keys and values, and a hash of every key and value in key order. Two builds that should
+// derive the same store from the same events can be compared with it (docs/benchmarks.md):
 //
 //   build/store_digest /tmp/a > a.txt; build/store_digest /tmp/b > b.txt; diff a.txt b.txt
 //

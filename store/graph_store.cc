@@ -16,8 +16,8 @@ namespace tributary {
 namespace {
 
 const char* const kColumnFamilyNames[kCfCount] = {
-    "default",   "events",   "event_digests", "nodes", "names",
-    "out_edges", "in_edges", "schemas",       "runs",  "meta", "facets",
+    "default",  "events",  "event_digests", "nodes", "names",  "out_edges",
+    "in_edges", "schemas", "runs",          "meta",  "facets",
 };
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
@@ -114,9 +114,10 @@ Status GraphStore::LoadCounters() {
     return FromRocks(s, "writing format version");
   }
   TRIB_RETURN_IF_ERROR(FromRocks(s, "reading format version"));
-  if (v == "1") {
-    // Version 1 differs only in node records, which held their facets' texts: they are read
-    // as they are, and written in the new form when they change.
+  if (v == "1" || v == "2") {
+    // Version 1 differs in node records, which held their facets' texts, and versions 1 and 2
+    // kept each edge in both out_edges and in_edges. Both are read as they are, and written
+    // in the new form when they change (docs/storage-format.md).
     v = std::to_string(kFormatVersion);
     s = db->Put(rocksdb::WriteOptions(), h_->cf[kCfMeta], "format_version", v);
     TRIB_RETURN_IF_ERROR(FromRocks(s, "writing format version"));
@@ -160,8 +161,9 @@ Result<std::optional<NodeRecord>> GraphStore::GetNode(NodeId id) const {
         h_->db.get(), h_->cf[kCfFacets], IdKey(id),
         [&](std::string_view k, std::string_view text) {
           std::string_view name = k.substr(8);
-          auto it = std::lower_bound(n.facets.begin(), n.facets.end(), name,
-                                     [](const FacetRecord& f, std::string_view x) { return f.name < x; });
+          auto it =
+              std::lower_bound(n.facets.begin(), n.facets.end(), name,
+                               [](const FacetRecord& f, std::string_view x) { return f.name < x; });
           if (it != n.facets.end() && it->name == name && !it->has_text) {
             it->json.assign(text);
             it->has_text = true;
@@ -256,10 +258,31 @@ Status GraphStore::ForEachRun(const std::function<Status(const RunRecord&)>& fn)
 }
 
 Status GraphStore::ForEachEdge(const std::function<Status(const EdgeRecord&)>& fn) const {
+  // Each edge is read where the store keeps it (StoreWriter::PutEdge): read and derive edges
+  // in in_edges, write edges in out_edges. Stores of format 2 and before kept every edge in
+  // both; the other copy is skipped.
+  TRIB_RETURN_IF_ERROR(
+      Scan(h_->db.get(), h_->cf[kCfInEdges], "", [&](std::string_view k, std::string_view v) {
+        if (k.size() != 33) return Status::DataLoss("corrupt edge key");
+        EdgeRecord e;
+        DecodeInEdgeKey(k, &e);
+        if (e.kind == EdgeKind::kWrite) return Status::Ok();
+        std::string value;
+        if (v.empty()) {
+          // Written before in_edges carried values: the value is in out_edges.
+          rocksdb::Status s = h_->db->Get({}, h_->cf[kCfOutEdges], OutEdgeKey(e), &value);
+          if (s.IsNotFound()) return Status::DataLoss("in_edges entry without out_edges record");
+          TRIB_RETURN_IF_ERROR(FromRocks(s, "reading edge"));
+          v = value;
+        }
+        TRIB_RETURN_IF_ERROR(DecodeEdgeValue(v, &e));
+        return fn(e);
+      }));
   return Scan(h_->db.get(), h_->cf[kCfOutEdges], "", [&](std::string_view k, std::string_view v) {
     if (k.size() != 33) return Status::DataLoss("corrupt edge key");
     EdgeRecord e;
     DecodeOutEdgeKey(k, &e);
+    if (e.kind != EdgeKind::kWrite) return Status::Ok();
     TRIB_RETURN_IF_ERROR(DecodeEdgeValue(v, &e));
     return fn(e);
   });

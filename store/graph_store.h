@@ -7,8 +7,8 @@
 //   nodes         node id -> NodeRecord (datasets, jobs, fields), with its facets' digests
 //   facets        node id|facet name -> the facet's text
 //   names         name key -> node id (datasets, jobs, fields, runs; aliases too)
-//   out_edges     from|kind|to|job|first_seen -> EdgeRecord value
-//   in_edges      to|kind|from|job|first_seen -> empty
+//   out_edges     from|kind|to|job|first_seen -> EdgeRecord value (write edges)
+//   in_edges      to|kind|from|job|first_seen -> EdgeRecord value (read and derive edges)
 //   schemas       dataset|time -> schema version
 //   runs          run id -> RunRecord
 //   meta          "format_version", "next_id", "next_seq", "rebuilding"
@@ -59,7 +59,7 @@ struct StoreCounts {
 
 class GraphStore {
  public:
-  static constexpr int kFormatVersion = 2;
+  static constexpr int kFormatVersion = 3;
 
   // Opens (or creates) the store at options.path. FailedPrecondition when the directory
   // holds a store of another format version; Unavailable when it is locked by another

@@ -387,26 +387,7 @@ Result<std::span<const EdgeRecord>> StoreWriter::ListOf(NodeId node, EdgeKind ki
   return std::span<const EdgeRecord>(*list);
 }
 
-Result<std::vector<EdgeRecord>> StoreWriter::UncachedEdges(NodeId node, EdgeKind kind,
-                                                           bool outgoing) {
-  std::vector<EdgeRecord> out;
-  TRIB_RETURN_IF_ERROR(ScanEdges(*store_.h_, node, kind, !outgoing, &out));
-  // Rare (ingest reads only the cached direction): a pass over the edges of the batch in
-  // flight and of this one.
-  auto merge = [&](const std::vector<EdgeRecord>& edges) {
-    for (const auto& e : edges) {
-      if (e.kind == kind && (outgoing ? e.from : e.to) == node) {
-        Upsert(&out, e, outgoing ? OutLess : InLess);
-      }
-    }
-  };
-  if (inflight_) merge(inflight_->delta_.edges);
-  merge(delta_.edges);
-  return out;
-}
-
-Result<std::vector<EdgeRecord>> StoreWriter::Edges(NodeId node, EdgeKind kind, bool outgoing) {
-  if (outgoing == CachedIncoming(kind)) return UncachedEdges(node, kind, outgoing);
+Result<std::vector<EdgeRecord>> StoreWriter::Edges(NodeId node, EdgeKind kind) {
   TRIB_ASSIGN_OR_RETURN(std::vector<EdgeRecord> * list, List(node, kind));
   return *list;
 }
@@ -539,10 +520,13 @@ void StoreWriter::PutRun(const RunRecord& run) {
 }
 
 void StoreWriter::PutEdge(const EdgeRecord& edge) {
-  // in_edges carry the value too, so that a list of edges into a node reads as one scan.
-  const std::string value = EncodeEdgeValue(edge);
-  w_->batch.Put(store_.h_->cf[kCfOutEdges], OutEdgeKey(edge), value);
-  w_->batch.Put(store_.h_->cf[kCfInEdges], InEdgeKey(edge), value);
+  // Each edge is kept once, in the direction ingest reads it; the in-memory graph holds
+  // both directions.
+  if (CachedIncoming(edge.kind)) {
+    w_->batch.Put(store_.h_->cf[kCfInEdges], InEdgeKey(edge), EncodeEdgeValue(edge));
+  } else {
+    w_->batch.Put(store_.h_->cf[kCfOutEdges], OutEdgeKey(edge), EncodeEdgeValue(edge));
+  }
   delta_.edges.push_back(edge);
   CacheEdge(edge);
 }

@@ -56,8 +56,9 @@ class StoreWriter {
   // of that node or the next commit.
   Result<const NodeRecord*> PeekNode(NodeId id);
   Result<std::optional<RunRecord>> GetRun(NodeId id);
-  // Edges with their values. `outgoing`: edges from `node`; else edges into `node`.
-  Result<std::vector<EdgeRecord>> Edges(NodeId node, EdgeKind kind, bool outgoing);
+  // Edges with their values, in the one direction the store keeps `kind` (see ListKey): the
+  // read and derive edges into `node`, the write edges out of `node`.
+  Result<std::vector<EdgeRecord>> Edges(NodeId node, EdgeKind kind);
   // Every record of (from, kind, to) over all jobs and intervals, ordered by (job,
   // first_seen). The records are the writer's own: valid until the next write or commit.
   Result<std::span<const EdgeRecord>> EdgesBetween(NodeId from, EdgeKind kind, NodeId to);
@@ -85,7 +86,7 @@ class StoreWriter {
   // Writes the texts of the facets with text_changed (removes them for tombstones).
   void PutNode(NodeRecord node);
   void PutRun(const RunRecord& run);
-  void PutEdge(const EdgeRecord& edge);  // both out_edges and in_edges
+  void PutEdge(const EdgeRecord& edge);  // in_edges, or out_edges for kWrite (see ListKey)
   void PutSchema(NodeId dataset, Micros time, const std::vector<SchemaColumn>& cols);
 
   // Pipelined commits. Seal moves the pending writes, their delta and the counters into a
@@ -130,10 +131,10 @@ class StoreWriter {
     std::optional<std::vector<SchemaColumn>> columns;
     Micros time = 0;
   };
-  // The edges of one node and kind, in one direction. Each edge is cached in one list only:
-  // kRead and kDerive edges in the list of edges into their target (in_edges key order:
-  // from, job, first_seen), kWrite edges in the list out of their source (out_edges key
-  // order: to, job, first_seen). Those are the lists ingest reads.
+  // The edges of one node and kind, in one direction. Each edge is stored and cached in one
+  // list only: kRead and kDerive edges in the list of edges into their target (in_edges,
+  // key order: from, job, first_seen), kWrite edges in the list out of their source
+  // (out_edges, key order: to, job, first_seen). Those are the lists ingest reads.
   struct ListKey {
     NodeId node;
     EdgeKind kind;
@@ -163,8 +164,6 @@ class StoreWriter {
   // Caches `out`, read from the store, as the list of `key`, with the edges written since
   // the last commit, which the store may not have yet.
   std::vector<EdgeRecord>* CacheList(const ListKey& key, std::vector<EdgeRecord> out);
-  // Edges in the direction that is not cached: read from the store, with the pending edges.
-  Result<std::vector<EdgeRecord>> UncachedEdges(NodeId node, EdgeKind kind, bool outgoing);
 
   GraphStore& store_;
   std::unique_ptr<WriterState> w_;

@@ -4,11 +4,11 @@
 #include <rocksdb/db.h>
 
 #include <algorithm>
-#include <functional>
-#include <map>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "common/coding.h"
@@ -29,8 +29,9 @@ class GraphStoreTest : public ::testing::Test {
 
   // Opens the closed store with RocksDB itself, as an older version or damage would leave
   // it: fn gets the database and the column families by name.
-  void EditRaw(const std::function<void(rocksdb::DB*, std::map<std::string,
-                                                                rocksdb::ColumnFamilyHandle*>&)>& fn) {
+  void EditRaw(
+      const std::function<void(rocksdb::DB*, std::map<std::string, rocksdb::ColumnFamilyHandle*>&)>&
+          fn) {
     std::vector<std::string> names;
     ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir_.string(), &names).ok());
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
@@ -151,16 +152,14 @@ TEST_F(GraphStoreTest, PendingWritesMergeWithUncachedCommittedRecords) {
   ASSERT_TRUE(fields.ok());
   ASSERT_EQ(fields->size(), 2u);
   EXPECT_EQ((*fields)[1].second, b);
-  auto out = w->Edges(100, EdgeKind::kDerive, true);
-  ASSERT_TRUE(out.ok());
-  ASSERT_EQ(out->size(), 2u);
-  EXPECT_EQ((*out)[0].to, 200u);
-  EXPECT_EQ((*out)[0].retired, 30);
-  EXPECT_EQ((*out)[1].to, 300u);
-  auto in = w->Edges(200, EdgeKind::kDerive, false);
+  auto in = w->Edges(200, EdgeKind::kDerive);
   ASSERT_TRUE(in.ok());
   ASSERT_EQ(in->size(), 1u);
   EXPECT_EQ((*in)[0].retired, 30);
+  in = w->Edges(300, EdgeKind::kDerive);
+  ASSERT_TRUE(in.ok());
+  ASSERT_EQ(in->size(), 1u);
+  EXPECT_EQ((*in)[0].from, 100u);
   auto between = w->EdgesBetween(100, EdgeKind::kDerive, 200);
   ASSERT_TRUE(between.ok());
   ASSERT_EQ(between->size(), 1u);
@@ -181,20 +180,20 @@ TEST_F(GraphStoreTest, RollbackKeepsTheWritesBeforeTheSavePointVisible) {
   NodeId a = w->AllocateId();
   w->PutName(DatasetNameKey("ns", "a"), a);
   w->PutNode(Dataset(a, "a"));
-  w->PutEdge(Derive(a, 50, 10));
+  w->PutEdge(Derive(50, a, 10));
   w->PopSavePoint();
   w->SetSavePoint();
   NodeId b = w->AllocateId();
   w->PutName(DatasetNameKey("ns", "b"), b);
-  w->PutEdge(Derive(a, 60, 10));
+  w->PutEdge(Derive(60, a, 10));
   ASSERT_TRUE(w->RollbackToSavePoint().ok());
 
   EXPECT_EQ(**w->FindName(DatasetNameKey("ns", "a")), a);
   EXPECT_FALSE(w->FindName(DatasetNameKey("ns", "b"))->has_value());
-  auto out = w->Edges(a, EdgeKind::kDerive, true);
-  ASSERT_TRUE(out.ok());
-  ASSERT_EQ(out->size(), 1u);
-  EXPECT_EQ((*out)[0].to, 50u);
+  auto in = w->Edges(a, EdgeKind::kDerive);
+  ASSERT_TRUE(in.ok());
+  ASSERT_EQ(in->size(), 1u);
+  EXPECT_EQ((*in)[0].from, 50u);
   EXPECT_EQ(w->AllocateId(), b);  // the undone id is handed out again
   GraphDelta delta;
   ASSERT_TRUE(store->Commit(*w, &delta).ok());
@@ -202,7 +201,7 @@ TEST_F(GraphStoreTest, RollbackKeepsTheWritesBeforeTheSavePointVisible) {
   ASSERT_EQ(delta.nodes.size(), 1u);
   EXPECT_EQ(delta.nodes[0].id, a);
   ASSERT_EQ(delta.edges.size(), 1u);
-  EXPECT_EQ(delta.edges[0].to, 50u);
+  EXPECT_EQ(delta.edges[0].from, 50u);
   EXPECT_TRUE(store->GetNode(a)->has_value());
 }
 
@@ -231,15 +230,14 @@ TEST_F(GraphStoreTest, SealedWritesStayVisibleUntilTheyLand) {
   EXPECT_EQ(sealed->delta().edges.size(), 2u);
 
   auto check = [&] {
-    auto in = w->Edges(300, EdgeKind::kDerive, false);
+    auto in = w->Edges(300, EdgeKind::kDerive);
     ASSERT_TRUE(in.ok());
     ASSERT_EQ(in->size(), 1u);
     EXPECT_EQ((*in)[0].from, 100u);
-    auto out = w->Edges(100, EdgeKind::kDerive, true);
-    ASSERT_TRUE(out.ok());
-    ASSERT_EQ(out->size(), 2u);
-    EXPECT_EQ((*out)[0].retired, 30);
-    EXPECT_EQ((*out)[1].to, 300u);
+    in = w->Edges(200, EdgeKind::kDerive);
+    ASSERT_TRUE(in.ok());
+    ASSERT_EQ(in->size(), 1u);
+    EXPECT_EQ((*in)[0].retired, 30);
     EXPECT_EQ(**w->FindDigest("digest-2"), 2u);
   };
   auto stored = [&] {
@@ -364,7 +362,7 @@ TEST_F(GraphStoreTest, PrefetchReadsWhatLookupsRead) {
     EXPECT_FALSE(n15->has_value());
     auto froms = [&](NodeId to) {
       std::vector<std::pair<NodeId, Micros>> out;
-      auto in = w->Edges(to, EdgeKind::kDerive, false);
+      auto in = w->Edges(to, EdgeKind::kDerive);
       EXPECT_TRUE(in.ok());
       if (in.ok()) {
         for (const auto& e : *in) out.emplace_back(e.from, e.retired);
@@ -406,7 +404,7 @@ TEST_F(GraphStoreTest, TheCacheStartsOverKeepingExactNames) {
   EXPECT_FALSE(w->over_budget());
   EXPECT_EQ(**w->FindName(x), ds);
   EXPECT_EQ(**w->FindName(FieldNameKey(ds, "a")), f);
-  auto in = w->Edges(f, EdgeKind::kDerive, false);
+  auto in = w->Edges(f, EdgeKind::kDerive);
   ASSERT_TRUE(in.ok());
   EXPECT_EQ(in->size(), 10u);
   // A rollback still forgets the names it undoes.
@@ -417,7 +415,9 @@ TEST_F(GraphStoreTest, TheCacheStartsOverKeepingExactNames) {
   EXPECT_EQ(**w->FindName(x), ds);
 }
 
-TEST_F(GraphStoreTest, EdgesAreIndexedBothWays) {
+// Each edge is stored once, where ingest reads it: read and derive edges by their target,
+// write edges by their source.
+TEST_F(GraphStoreTest, EachEdgeIsStoredOnceInTheDirectionIngestReadsIt) {
   auto store = Open();
   auto w = store->NewWriter();
   EdgeRecord e;
@@ -428,11 +428,34 @@ TEST_F(GraphStoreTest, EdgesAreIndexedBothWays) {
   e.first_seen = 100;
   e.transforms = {{"DIRECT", "IDENTITY", "", false}};
   w->PutEdge(e);
+  EdgeRecord write{.from = 5, .kind = EdgeKind::kWrite, .to = 7, .job = 5, .first_seen = 100};
+  EdgeRecord read{.from = 7, .kind = EdgeKind::kRead, .to = 6, .job = 6, .first_seen = 100};
+  w->PutEdge(write);
+  w->PutEdge(read);
   ASSERT_TRUE(store->Commit(*w).ok());
-  auto out = w->Edges(10, EdgeKind::kDerive, true);
-  auto in = w->Edges(20, EdgeKind::kDerive, false);
+  auto dump = store->DumpDerived();
+  ASSERT_TRUE(dump.ok());
+  auto entries = [&](const std::string& cf) {
+    size_t at = dump->find("[" + cf + "]\n");
+    size_t end = dump->find("[", at + 1);
+    return std::count(dump->begin() + at, dump->begin() + end, '\n') - 1;
+  };
+  EXPECT_EQ(entries("out_edges"), 1);
+  EXPECT_EQ(entries("in_edges"), 2);
+  std::vector<EdgeKind> kinds;
+  ASSERT_TRUE(store
+                  ->ForEachEdge([&](const EdgeRecord& x) {
+                    kinds.push_back(x.kind);
+                    return Status::Ok();
+                  })
+                  .ok());
+  std::sort(kinds.begin(), kinds.end());
+  EXPECT_EQ(kinds, (std::vector<EdgeKind>{EdgeKind::kRead, EdgeKind::kWrite, EdgeKind::kDerive}));
+  auto out = w->Edges(5, EdgeKind::kWrite);
+  auto in = w->Edges(20, EdgeKind::kDerive);
   ASSERT_TRUE(out.ok() && in.ok());
   ASSERT_EQ(out->size(), 1u);
+  EXPECT_EQ((*out)[0].to, 7u);
   ASSERT_EQ(in->size(), 1u);
   EXPECT_EQ((*in)[0].from, 10u);
   EXPECT_EQ((*in)[0].transforms, e.transforms);
@@ -446,8 +469,9 @@ TEST_F(GraphStoreTest, EdgesAreIndexedBothWays) {
   EXPECT_EQ((*between)[0].retired, 200);
 }
 
-// Stores written before in_edges carried values hold empty ones: a list read through them
-// takes each value from out_edges.
+// Stores written before in_edges carried values hold empty ones, and every edge in out_edges
+// too: a list read through them takes each value from out_edges, and the graph's load reads
+// each edge once.
 TEST_F(GraphStoreTest, InEdgesWithoutValuesStillRead) {
   EdgeRecord e = Derive(10, 20, 100);
   e.transforms = {{"DIRECT", "AGGREGATION", "sum", true}};
@@ -459,16 +483,27 @@ TEST_F(GraphStoreTest, InEdgesWithoutValuesStillRead) {
     w->PutEdge(e);
     ASSERT_TRUE(store->Commit(*w).ok());
   }
-  // Empty the in_edges value, as an older version wrote it.
+  // Empty the in_edges value and copy the edge to out_edges, as an older version wrote it.
   EditRaw([&](rocksdb::DB* db, auto& cf) {
     std::string value;
     ASSERT_TRUE(db->Get({}, cf.at("in_edges"), InEdgeKey(e), &value).ok());
     EXPECT_FALSE(value.empty());  // this version writes it
+    EXPECT_TRUE(db->Get({}, cf.at("out_edges"), OutEdgeKey(e), &value).IsNotFound());
     ASSERT_TRUE(db->Put({}, cf.at("in_edges"), InEdgeKey(e), "").ok());
+    ASSERT_TRUE(db->Put({}, cf.at("out_edges"), OutEdgeKey(e), EncodeEdgeValue(e)).ok());
   });
   auto store = Open();
+  std::vector<EdgeRecord> loaded;
+  ASSERT_TRUE(store
+                  ->ForEachEdge([&](const EdgeRecord& x) {
+                    loaded.push_back(x);
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0].transforms, e.transforms);
   auto w = store->NewWriter();  // an empty cache: the list is read from the store
-  auto in = w->Edges(20, EdgeKind::kDerive, false);
+  auto in = w->Edges(20, EdgeKind::kDerive);
   ASSERT_TRUE(in.ok()) << in.status().ToString();
   ASSERT_EQ(in->size(), 1u);
   EXPECT_EQ((*in)[0].from, 10u);
@@ -502,11 +537,13 @@ TEST_F(GraphStoreTest, FacetTextsLiveApartFromTheirNode) {
   };
   const std::vector<std::string> both = {"schema={\"fields\":[]}", "sql={\"query\":\"select 1\"}"};
   EXPECT_EQ(texts(), both);
-  ASSERT_TRUE(store->ForEachNode([](const NodeRecord& n) {
-                EXPECT_EQ(n.facets.size(), 2u);
-                for (const auto& f : n.facets) EXPECT_FALSE(f.has_text);
-                return Status::Ok();
-              }).ok());
+  ASSERT_TRUE(store
+                  ->ForEachNode([](const NodeRecord& n) {
+                    EXPECT_EQ(n.facets.size(), 2u);
+                    for (const auto& f : n.facets) EXPECT_FALSE(f.has_text);
+                    return Status::Ok();
+                  })
+                  .ok());
   {
     // Written again without its texts: they stay as they were.
     auto w = store->NewWriter();
@@ -551,9 +588,9 @@ std::string NodeRecordOfFormatOne(NodeId id, const std::vector<FacetRecord>& fac
   PutVarint64(&v, id);
   PutLengthPrefixed(&v, "ns");
   PutLengthPrefixed(&v, "old");
-  PutLengthPrefixed(&v, "");  // field
-  PutVarint64(&v, 0);         // dataset
-  PutVarint64(&v, 0);         // flags
+  PutLengthPrefixed(&v, "");                        // field
+  PutVarint64(&v, 0);                               // dataset
+  PutVarint64(&v, 0);                               // flags
   for (int i = 0; i < 3; ++i) PutVarsint64(&v, 0);  // first_seen, updated, dropped_at
   PutLengthPrefixed(&v, "");                        // field_type
   PutVarint64(&v, facets.size());
@@ -562,9 +599,9 @@ std::string NodeRecordOfFormatOne(NodeId id, const std::vector<FacetRecord>& fac
     PutLengthPrefixed(&v, f.json);
     PutVarsint64(&v, f.time);
   }
-  PutVarint64(&v, 0);                               // aliases
+  PutVarint64(&v, 0);                              // aliases
   for (int i = 0; i < 3; ++i) PutVarint64(&v, 0);  // parent_job, latest_run, lineage_run
-  PutVarsint64(&v, 0);                              // lineage_time
+  PutVarsint64(&v, 0);                             // lineage_time
   return v;
 }
 
@@ -617,7 +654,7 @@ TEST_F(GraphStoreTest, StoresOfFormatOneOpenAndMoveFacetTextsOut) {
   EditRaw([&](rocksdb::DB* db, auto& cf) {
     std::string v;
     ASSERT_TRUE(db->Get({}, cf.at("meta"), "format_version", &v).ok());
-    EXPECT_EQ(v, "2");
+    EXPECT_EQ(v, std::to_string(GraphStore::kFormatVersion));
     ASSERT_TRUE(db->Get({}, cf.at("facets"), FacetKey(1, "doc"), &v).ok());
     EXPECT_EQ(v, "{\"d\":1}");
     ASSERT_TRUE(db->Get({}, cf.at("nodes"), IdKey(1), &v).ok());
