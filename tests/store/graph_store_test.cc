@@ -626,6 +626,31 @@ TEST(ModelTest, NodeRecordsOfFormatOneDecodeWithTheirTexts) {
   EXPECT_EQ(back.facets[1].time, 6);
 }
 
+// Every cut of a node record with facet digests, and every stray byte in its facet list,
+// decodes cleanly or is reported as corrupt.
+TEST(ModelTest, DamagedFacetDigestsAreReportedNotRead) {
+  NodeRecord n = Dataset(3, "cut");
+  n.facets[0].digest = ShortDigestOf(n.facets[0].json);
+  n.facets.push_back({.name = "gone", .json = "", .time = 6});
+  n.owners = {"team:x"};
+  const std::string v = EncodeNode(n);
+  for (size_t len = 0; len < v.size(); ++len) {
+    NodeRecord back;
+    Status s = DecodeNode(v.substr(0, len), &back);
+    if (!s.ok()) EXPECT_EQ(s.code(), StatusCode::kDataLoss) << len;
+  }
+  NodeRecord back;
+  ASSERT_TRUE(DecodeNode(v, &back).ok());
+  EXPECT_EQ(back.facets[0].digest, n.facets[0].digest);
+  EXPECT_TRUE(back.facets[1].deleted());
+  // The byte that says whether a facet is live is 0 or 1: anything else is damage.
+  std::string bad = v;
+  size_t at = bad.find("schema") + std::string("schema").size() + 1;  // past name and time
+  ASSERT_EQ(bad[at], 1);
+  bad[at] = 7;
+  EXPECT_EQ(DecodeNode(bad, &back).code(), StatusCode::kDataLoss);
+}
+
 TEST_F(GraphStoreTest, StoresOfFormatOneOpenAndMoveFacetTextsOut) {
   Open().reset();
   EditRaw([&](rocksdb::DB* db, auto& cf) {
