@@ -113,17 +113,25 @@ bool Decoder::GetBytes(size_t n, std::string_view* s) {
   return true;
 }
 
-std::string Sha256Raw(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
+namespace {
+
+// SHA-256 of `data` into `md` (32 bytes).
+void Sha256Into(std::string_view data, unsigned char* md) {
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+}  // namespace
+
+std::string Sha256Raw(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  Sha256Into(data, md);
+  return std::string(reinterpret_cast<char*>(md), 32);
 }
 
 ShortDigest ShortDigestOf(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  Sha256Into(data, md);
   ShortDigest out;
   std::memcpy(out.data(), md, out.size());
   return out;

@@ -269,15 +269,7 @@ Status GraphStore::ForEachEdge(const std::function<Status(const EdgeRecord&)>& f
         EdgeRecord e;
         DecodeInEdgeKey(k, &e);
         if (e.kind == EdgeKind::kWrite) return Status::Ok();
-        std::string value;
-        if (v.empty()) {
-          // Written before in_edges carried values: the value is in out_edges.
-          rocksdb::Status s = h_->db->Get({}, h_->cf[kCfOutEdges], OutEdgeKey(e), &value);
-          if (s.IsNotFound()) return Status::DataLoss("in_edges entry without out_edges record");
-          TRIB_RETURN_IF_ERROR(FromRocks(s, "reading edge"));
-          v = value;
-        }
-        TRIB_RETURN_IF_ERROR(DecodeEdgeValue(v, &e));
+        TRIB_RETURN_IF_ERROR(v.empty() ? ReadOutEdgeValue(*h_, &e) : DecodeEdgeValue(v, &e));
         return fn(e);
       }));
   return Scan(h_->db.get(), h_->cf[kCfOutEdges], "", [&](std::string_view k, std::string_view v) {

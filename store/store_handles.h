@@ -7,6 +7,9 @@
 #include <memory>
 #include <vector>
 
+#include "common/status.h"
+#include "store/model.h"
+
 namespace tributary {
 
 enum ColumnFamily : int {
@@ -37,6 +40,10 @@ struct StoreHandles {
     if (db) db->Close();
   }
 };
+
+// Completes `e`, read from an in_edges entry without a value (written before in_edges
+// carried values), with the value of its out_edges record, which such stores always have.
+Status ReadOutEdgeValue(StoreHandles& h, EdgeRecord* e);
 
 // The pending writes of a StoreWriter.
 struct WriterState {

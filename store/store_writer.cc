@@ -127,6 +127,13 @@ bool NameKeyLess(const std::pair<std::string, NodeId>& entry, const std::string&
 
 }  // namespace
 
+Status ReadOutEdgeValue(StoreHandles& h, EdgeRecord* e) {
+  std::string v;
+  TRIB_ASSIGN_OR_RETURN(bool found, Get(h, kCfOutEdges, OutEdgeKey(*e), &v));
+  if (!found) return Status::DataLoss("in_edges entry without out_edges record");
+  return DecodeEdgeValue(v, e);
+}
+
 Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
   if (IsFieldPrefix(key)) {
     // A dataset's fields sit together in the store: one scan reads them all, where a read
@@ -239,14 +246,6 @@ Status DecodeEdgeEntry(std::string_view k, std::string_view v, bool incoming, Ed
   return Status::Ok();
 }
 
-// Completes `e` with its value from out_edges.
-Status ReadValue(StoreHandles& h, EdgeRecord* e) {
-  std::string v;
-  TRIB_ASSIGN_OR_RETURN(bool found, Get(h, kCfOutEdges, OutEdgeKey(*e), &v));
-  if (!found) return Status::DataLoss("in_edges entry without out_edges record");
-  return DecodeEdgeValue(v, e);
-}
-
 // Reads the edges of `node` and `kind` in one direction from the committed store.
 Status ScanEdges(StoreHandles& h, NodeId node, EdgeKind kind, bool incoming,
                  std::vector<EdgeRecord>* out) {
@@ -261,7 +260,7 @@ Status ScanEdges(StoreHandles& h, NodeId node, EdgeKind kind, bool incoming,
                                     out->push_back(std::move(e));
                                     return Status::Ok();
                                   }));
-  for (size_t i : valueless) TRIB_RETURN_IF_ERROR(ReadValue(h, &(*out)[i]));
+  for (size_t i : valueless) TRIB_RETURN_IF_ERROR(ReadOutEdgeValue(h, &(*out)[i]));
   return Status::Ok();
 }
 
@@ -374,7 +373,7 @@ Status StoreWriter::PrefetchLists(std::vector<NodeId> nodes, EdgeKind kind) {
     }
     TRIB_RETURN_IF_ERROR(FromRocks(it->status(), "reading edges"));
     for (auto [list, entry] : valueless) {
-      TRIB_RETURN_IF_ERROR(ReadValue(*store_.h_, &found[list][entry]));
+      TRIB_RETURN_IF_ERROR(ReadOutEdgeValue(*store_.h_, &found[list][entry]));
     }
     for (size_t i = 0; i < run.size(); ++i) CacheList({run[i], kind}, std::move(found[i]));
     return Status::Ok();
@@ -488,24 +487,24 @@ void StoreWriter::PutName(const std::string& key, NodeId id) {
 }
 
 void StoreWriter::PutNode(NodeRecord node) {
-  // A facet's text is written only when it changed; the node record holds its digest.
+  // A facet's text is written only when it changed; the node record holds its digest, and
+  // so do the cache and the delta, as a read from the store would.
   for (auto& f : node.facets) {
-    if (!f.text_changed || !f.has_text) continue;
-    const std::string key = FacetKey(node.id, f.name);
-    if (f.json.empty()) {
-      w_->batch.Delete(store_.h_->cf[kCfFacets], key);
-    } else {
-      w_->batch.Put(store_.h_->cf[kCfFacets], key, f.json);
+    if (f.text_changed && f.has_text) {
+      const std::string key = FacetKey(node.id, f.name);
+      if (f.json.empty()) {
+        w_->batch.Delete(store_.h_->cf[kCfFacets], key);
+      } else {
+        w_->batch.Put(store_.h_->cf[kCfFacets], key, f.json);
+      }
     }
     f.text_changed = false;
+    if (!f.deleted()) {
+      std::string().swap(f.json);
+      f.has_text = false;
+    }
   }
   w_->batch.Put(store_.h_->cf[kCfNodes], IdKey(node.id), EncodeNode(node));
-  // The cache and the delta keep the digests, not the texts, as a read from the store would.
-  for (auto& f : node.facets) {
-    if (f.deleted()) continue;
-    std::string().swap(f.json);
-    f.has_text = false;
-  }
   delta_.nodes.push_back(node);
   NodeId id = node.id;
   nodes_[id] = std::move(node);
