@@ -92,7 +92,10 @@ Service::ParsedChunk Service::ParseTexts(std::vector<std::string> texts) {
     }
   };
   // Parsing is the costly part of ingest: spread large batches over the cores.
-  size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), n / 64 + 1);
+  // (hardware_concurrency reads sysfs on every call: a single event must not pay for it.)
+  size_t threads = n / 64 + 1;
+  if (threads > 1)
+    threads = std::min<size_t>(threads, std::max(1u, std::thread::hardware_concurrency()));
   if (threads <= 1) {
     parse_range(0, n);
   } else {
