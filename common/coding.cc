@@ -115,10 +115,27 @@ bool Decoder::GetBytes(size_t n, std::string_view* s) {
 
 namespace {
 
-// SHA-256 of `data` into `md` (32 bytes).
+// The SHA-256 implementation, looked up once: EVP_sha256() makes OpenSSL 3 look it up again
+// in its provider tables at every use, and ingest hashes every event and facet.
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return md;
+}
+
+// SHA-256 of `data` into `md` (32 bytes), with a context kept per thread.
 void Sha256Into(std::string_view data, unsigned char* md) {
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context context;
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(context.ctx, Sha256Md(), nullptr);
+  EVP_DigestUpdate(context.ctx, data.data(), data.size());
+  EVP_DigestFinal_ex(context.ctx, md, &len);
 }
 
 }  // namespace
@@ -155,7 +172,7 @@ std::string ToHex(const std::string& raw) {
 std::string Sha256Hex(std::string_view data) { return ToHex(Sha256Raw(data)); }
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), Sha256Md(), nullptr);
 }
 
 Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
