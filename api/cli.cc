@@ -149,8 +149,9 @@ int Usage(std::ostream& err, const std::string& problem) {
   return 2;
 }
 
-Result<std::unique_ptr<Service>> OpenService(const Args& a, bool sync) {
+Result<std::unique_ptr<Service>> OpenService(const Args& a, bool sync, bool ingest_only = false) {
   ServiceOptions o;
+  o.ingest_only = ingest_only;
   o.allow_interrupted_rebuild = a.command == "rebuild";
   o.domain_map_path = Opt(a, "domains");
   o.store.path = Opt(a, "data", "./var");
@@ -245,7 +246,7 @@ int Ingest(const Args& a, std::ostream& out, std::ostream& err) {
   if (auto bad = NotANumber(a, {"writer-cache"})) return Usage(err, *bad);
   auto sync = ParseBoolText(Opt(a, "sync", "true"));
   if (!sync) return Usage(err, "--sync must be true or false");
-  auto service = OpenService(a, *sync);
+  auto service = OpenService(a, *sync, /*ingest_only=*/true);
   if (!service.ok()) {
     err << "tributary: " << service.status().ToString() << "\n";
     return 1;
@@ -469,7 +470,7 @@ int WriteFile(const Args& a, std::ostream& out, std::ostream& err, std::set<std:
 
 int Rebuild(const Args& a, std::ostream& out, std::ostream& err) {
   if (auto bad = CheckOptions(a, {"data"})) return Usage(err, *bad);
-  auto service = OpenService(a, true);
+  auto service = OpenService(a, true, /*ingest_only=*/true);
   if (!service.ok()) {
     err << "tributary: " << service.status().ToString() << "\n";
     return 1;

@@ -68,11 +68,22 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
         "the store's last rebuild was interrupted and its graph is incomplete: run "
         "'tributary rebuild' to finish it");
   }
-  TRIB_ASSIGN_OR_RETURN(s->graph_, LineageGraph::Load(*s->store_));
-  LineageGraph* graph = s->graph_.get();
-  s->pipeline_ = std::make_unique<IngestPipeline>(
-      *s->store_, [graph](const GraphDelta& d) { graph->ApplyDelta(d); });
+  if (options.ingest_only) {
+    s->graph_ = std::make_unique<LineageGraph>();
+  } else {
+    TRIB_ASSIGN_OR_RETURN(s->graph_, LineageGraph::Load(*s->store_));
+  }
+  s->StartPipeline();
   return s;
+}
+
+void Service::StartPipeline() {
+  IngestPipeline::CommitListener listener;
+  if (!options_.ingest_only) {
+    LineageGraph* g = graph_.get();
+    listener = [g](const GraphDelta& d) { g->ApplyDelta(d); };
+  }
+  pipeline_ = std::make_unique<IngestPipeline>(*store_, std::move(listener));
 }
 
 Service::ParsedChunk Service::ParseTexts(std::vector<std::string> texts) {
@@ -469,7 +480,7 @@ Status Service::Rebuild() {
   if (status.ok()) status = store_->Commit(*writer);
   writer.reset();
   if (status.ok()) status = store_->FinishRebuild();
-  if (status.ok()) {
+  if (status.ok() && !options_.ingest_only) {
     auto graph = LineageGraph::Load(*store_);
     if (graph.ok()) {
       graph_ = std::move(graph).value();
@@ -477,9 +488,7 @@ Status Service::Rebuild() {
       status = graph.status();
     }
   }
-  LineageGraph* g = graph_.get();
-  pipeline_ =
-      std::make_unique<IngestPipeline>(*store_, [g](const GraphDelta& d) { g->ApplyDelta(d); });
+  StartPipeline();
   TRIB_RETURN_IF_ERROR(status);
   if (skipped > 0) {
     return Status::DataLoss(std::to_string(skipped) +

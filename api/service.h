@@ -35,6 +35,10 @@ struct ServiceOptions {
   bool allow_interrupted_rebuild = false;
   // Namespace-prefix to domain mapping file (analysis/domain_map.h); empty: none.
   std::string domain_map_path;
+  // Neither load the in-memory graph nor keep it up to date: for a process that ingests and
+  // exits (the `ingest` command), which then needs half the memory and starts at once on a
+  // large store. The graph stays empty: queries find nothing.
+  bool ingest_only = false;
 };
 
 using Params = std::map<std::string, std::string>;
@@ -109,6 +113,8 @@ class Service {
 
  private:
   explicit Service(ServiceOptions options);
+  // The ingest pipeline, keeping the graph up to date unless ingest_only.
+  void StartPipeline();
   // Events parsed (on all cores) and waiting to be submitted; `results` holds the
   // rejections, by index, and `where` the index of each valid event.
   struct ParsedChunk {

@@ -262,9 +262,10 @@ void SetRates(benchmark::State& state, size_t events, size_t bytes) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes) * state.iterations());
 }
 
-// Ingest of generator events as `tributary ingest` does it (Service::IngestFiles): an NDJSON
-// file read in chunks, parsed on every core while the previous chunk is applied, fsynced
-// group commits written while the next group is applied, the graph kept up to date.
+// Ingest of generator events through Service::IngestFiles, as `tributary ingest` reads them:
+// an NDJSON file read in chunks, parsed on every core while the previous chunk is applied,
+// fsynced group commits written while the next group is applied, and the graph kept up to
+// date as a server keeps it (`tributary ingest` keeps none).
 void BM_Ingest(benchmark::State& state) {
   size_t bytes = 0;
   const std::vector<std::string>& events = IngestEvents(&bytes);

@@ -405,6 +405,41 @@ TEST(WriterCacheTest, ATinyCacheBudgetDerivesTheSameStore) {
   EXPECT_EQ(dumps[0], dumps[1]);
 }
 
+// A service that only ingests (the `ingest` command) keeps no graph, yet derives the store
+// a serving one does; the next full open loads what it ingested.
+TEST(IngestOnlyTest, DerivesTheSameStoreWithoutKeepingAGraph) {
+  std::vector<std::string> events = ExampleEvents();
+  std::string dumps[2];
+  GraphCounts counts[2];
+  for (bool ingest_only : {false, true}) {
+    SCOPED_TRACE(ingest_only);
+    testing::TempDir dir;
+    ServiceOptions o;
+    o.store.path = dir.path();
+    o.store.sync = false;
+    o.ingest_only = ingest_only;
+    {
+      auto service = Service::Open(o);
+      ASSERT_TRUE(service.ok()) << service.status().ToString();
+      for (const auto& e : events) ASSERT_EQ((*service)->PostLineage(e).status, 201);
+      dumps[ingest_only] = *(*service)->store().DumpDerived();
+      counts[ingest_only] = (*service)->graph().Read().counts();
+    }
+    if (ingest_only) {
+      EXPECT_EQ(counts[1].datasets + counts[1].jobs + counts[1].edges, 0u);
+      o.ingest_only = false;
+      auto reopened = Service::Open(o);
+      ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+      counts[1] = (*reopened)->graph().Read().counts();
+    }
+  }
+  EXPECT_EQ(dumps[0], dumps[1]);
+  EXPECT_GT(counts[0].datasets, 0u);
+  EXPECT_EQ(counts[0].datasets, counts[1].datasets);
+  EXPECT_EQ(counts[0].current_column_edges, counts[1].current_column_edges);
+  EXPECT_EQ(counts[0].edges, counts[1].edges);
+}
+
 // With everything queued at once in small groups, each group is applied on top of a batch
 // still being written (pipelined commits), and the cache starts over after most of them:
 // the store must be the one that events posted one at a time derive.
