@@ -637,7 +637,9 @@ TEST(ModelTest, DamagedFacetDigestsAreReportedNotRead) {
   for (size_t len = 0; len < v.size(); ++len) {
     NodeRecord back;
     Status s = DecodeNode(v.substr(0, len), &back);
-    if (!s.ok()) EXPECT_EQ(s.code(), StatusCode::kDataLoss) << len;
+    if (!s.ok()) {
+      EXPECT_EQ(s.code(), StatusCode::kDataLoss) << len;
+    }
   }
   NodeRecord back;
   ASSERT_TRUE(DecodeNode(v, &back).ok());
