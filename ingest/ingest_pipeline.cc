@@ -22,6 +22,10 @@ IngestPipeline::IngestPipeline(GraphStore& store, CommitListener listener, size_
     NameThisThread("trib-commit");
     CommitLoop();
   });
+  syncer_ = std::thread([this] {
+    NameThisThread("trib-sync");
+    SyncLoop();
+  });
 }
 
 IngestPipeline::~IngestPipeline() {
@@ -37,6 +41,12 @@ IngestPipeline::~IngestPipeline() {
   }
   sealed_cv_.notify_all();
   committer_.join();
+  {
+    std::lock_guard lock(mu_);
+    committer_done_ = true;
+  }
+  written_cv_.notify_all();
+  syncer_.join();
 }
 
 Result<ApplyOutcome> IngestPipeline::Submit(IngestItem item) {
@@ -149,17 +159,40 @@ void IngestPipeline::CommitLoop() {
       s = std::move(sealed_.front());
       sealed_.pop_front();
     }
-    Status written = store_.Write(*s->batch);
-    s->written.set_value(written);
-    if (written.ok()) {
-      if (!s->batch->delta().empty() && listener_) listener_(s->batch->delta());
-    } else {
-      // Nothing of the group is durable: every event in it fails, retryably.
-      for (auto& r : s->results) {
-        if (r.ok()) r = Status::Unavailable("commit failed: " + written.message());
-      }
+    // In the store, not yet durable: the writer may build on it, callers must wait.
+    s->write_status = store_.Write(*s->batch, /*sync=*/false);
+    s->written.set_value(s->write_status);
+    {
+      std::lock_guard lock(mu_);
+      written_.push_back(std::move(s));
     }
-    Answer(s->group, s->results);
+    written_cv_.notify_one();
+  }
+}
+
+void IngestPipeline::SyncLoop() {
+  for (;;) {
+    std::deque<std::unique_ptr<Sealed>> ready;
+    {
+      std::unique_lock lock(mu_);
+      written_cv_.wait(lock, [&] { return committer_done_ || !written_.empty(); });
+      if (written_.empty()) return;  // the commit thread is done, and nothing left
+      ready.swap(written_);          // one fsync covers every batch written so far
+    }
+    const Status synced = store_.SyncLog();
+    for (auto& s : ready) {
+      Status failed = s->write_status;
+      // A written batch is in the store even when the fsync failed: the graph follows it.
+      if (failed.ok() && !s->batch->delta().empty() && listener_) listener_(s->batch->delta());
+      if (failed.ok()) failed = synced;
+      if (!failed.ok()) {
+        // Not durable: every event in the group fails, retryably.
+        for (auto& r : s->results) {
+          if (r.ok()) r = Status::Unavailable("commit failed: " + failed.message());
+        }
+      }
+      Answer(s->group, s->results);
+    }
   }
 }
 

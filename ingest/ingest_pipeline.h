@@ -3,11 +3,14 @@
 // Callers (HTTP handlers, the file loader) parse events on their own threads and Submit
 // them. One writer thread takes everything queued, applies each event under its own save
 // point (a failing event is undone alone), and seals the lot as one WriteBatch. A commit
-// thread writes it with the WAL on, so concurrent callers share one fsync, while the writer
-// applies the next group. Only after the write does Submit return success: an acknowledged
-// event is durable. The batch's GraphDelta then goes to the listener (the in-memory graph)
-// before any caller is answered, so an acknowledged event is also visible to queries. When
-// a write fails, its events fail, and so do those of the group applied on top of it.
+// thread writes it with the WAL on while the writer applies the next group, and a sync
+// thread fsyncs the WAL while the commit thread writes the next batch: concurrent callers
+// share one fsync, and one fsync may cover several batches. Only after the fsync does Submit
+// return success: an acknowledged event is durable. The batch's GraphDelta goes to the
+// listener (the in-memory graph) before any caller is answered, so an acknowledged event is
+// also visible to queries. When a write fails, its events fail, and so do those of the group
+// applied on top of it. When an fsync fails, the events it covers fail (retryably) although
+// the store holds them: the graph follows the store, and a retry is found a duplicate.
 //
 // Thread safety: Submit may be called from any number of threads.
 #pragma once
@@ -56,15 +59,17 @@ class IngestPipeline {
     IngestItem item;
     std::promise<Result<ApplyOutcome>> done;
   };
-  // A group of events applied and sealed, on its way to the commit thread.
+  // A group of events applied and sealed, on its way to the commit and sync threads.
   struct Sealed {
     std::vector<std::unique_ptr<Pending>> group;
     std::vector<Result<ApplyOutcome>> results;
     std::shared_ptr<StoreWriter::Sealed> batch;
     std::promise<Status> written;
+    Status write_status;  // the commit thread's write, for the sync thread
   };
   void WriterLoop();
   void CommitLoop();
+  void SyncLoop();
   static void Answer(std::vector<std::unique_ptr<Pending>>& group,
                      std::vector<Result<ApplyOutcome>>& results);
 
@@ -80,8 +85,13 @@ class IngestPipeline {
   std::deque<std::unique_ptr<Sealed>> sealed_;
   std::condition_variable sealed_cv_;
   bool writer_done_ = false;
+  // Written groups, oldest first, for the sync thread; guarded by mu_.
+  std::deque<std::unique_ptr<Sealed>> written_;
+  std::condition_variable written_cv_;
+  bool committer_done_ = false;
   std::thread writer_;
   std::thread committer_;
+  std::thread syncer_;
 };
 
 }  // namespace tributary

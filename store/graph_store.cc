@@ -330,9 +330,9 @@ Result<std::string> GraphStore::DumpDerived() const {
 }
 
 Status GraphStore::WriteWithCounters(rocksdb::WriteBatch* batch, uint64_t next_id,
-                                     uint64_t next_seq) {
+                                     uint64_t next_seq, bool sync) {
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync;
+  wo.sync = sync && options_.sync;
   std::string v;
   PutFixed64BE(&v, next_id);
   batch->Put(h_->cf[kCfMeta], "next_id", v);
@@ -347,15 +347,21 @@ Status GraphStore::WriteWithCounters(rocksdb::WriteBatch* batch, uint64_t next_i
 
 Status GraphStore::WriteBatchOf(StoreWriter& writer) {
   TRIB_RETURN_IF_ERROR(writer.broken_);
-  TRIB_RETURN_IF_ERROR(WriteWithCounters(&writer.w_->batch, writer.next_id_, writer.next_seq_));
+  TRIB_RETURN_IF_ERROR(
+      WriteWithCounters(&writer.w_->batch, writer.next_id_, writer.next_seq_, /*sync=*/true));
   writer.Written();
   return Status::Ok();
 }
 
-Status GraphStore::Write(StoreWriter::Sealed& batch) {
+Status GraphStore::Write(StoreWriter::Sealed& batch, bool sync) {
   TRIB_RETURN_IF_ERROR(batch.broken_);
   if (batch.w_->batch.Count() == 0) return Status::Ok();
-  return WriteWithCounters(&batch.w_->batch, batch.next_id_, batch.next_seq_);
+  return WriteWithCounters(&batch.w_->batch, batch.next_id_, batch.next_seq_, sync);
+}
+
+Status GraphStore::SyncLog() {
+  if (!options_.sync) return Status::Ok();
+  return FromRocks(h_->db->SyncWAL(), "syncing the write-ahead log");
 }
 
 Status GraphStore::Commit(StoreWriter& writer, GraphDelta* delta) {

@@ -76,8 +76,13 @@ class GraphStore {
   // not, the writer is empty afterwards and may be reused.
   Status Commit(StoreWriter& writer, GraphDelta* delta = nullptr);
   // Writes a batch sealed by StoreWriter::Seal, as Commit does; may run on another thread
-  // than the writer's. Batches must be written in the order they were sealed.
-  Status Write(StoreWriter::Sealed& batch);
+  // than the writer's. Batches must be written in the order they were sealed. With `sync`
+  // false the write-ahead log is not fsynced even when options.sync: the batch is then
+  // durable only after a SyncLog that follows it.
+  Status Write(StoreWriter::Sealed& batch, bool sync = true);
+  // Fsyncs the write-ahead log: everything written before it is durable once it returns ok.
+  // Safe to call while another thread writes.
+  Status SyncLog();
 
   // Committed reads. A node comes with its facets' texts.
   Result<std::optional<NodeRecord>> GetNode(NodeId id) const;
@@ -118,7 +123,8 @@ class GraphStore {
   // batch is emptied (the delta is kept).
   Status WriteBatchOf(StoreWriter& writer);
   // Writes `batch` with the counters, which advance on success.
-  Status WriteWithCounters(rocksdb::WriteBatch* batch, uint64_t next_id, uint64_t next_seq);
+  Status WriteWithCounters(rocksdb::WriteBatch* batch, uint64_t next_id, uint64_t next_seq,
+                           bool sync);
 
   StoreOptions options_;
   std::unique_ptr<StoreHandles> h_;
