@@ -393,8 +393,7 @@ Status GraphStore::WriteWithCounters(rocksdb::WriteBatch* batch, uint64_t next_i
   PutFixed64BE(&v, next_seq);
   batch->Put(h_->cf[kCfMeta], "next_seq", v);
   rocksdb::WriteBatch sorted(batch->GetDataSize());
-  if (!BatchSorter().Sort(*batch, h_->cf, &sorted)) sorted.Clear();
-  rocksdb::WriteBatch* write = sorted.Count() == batch->Count() ? &sorted : batch;
+  rocksdb::WriteBatch* write = BatchSorter().Sort(*batch, h_->cf, &sorted) ? &sorted : batch;
   TRIB_RETURN_IF_ERROR(FromRocks(h_->db->Write(wo, write), "committing"));
   next_id_ = next_id;
   next_seq_ = next_seq;
