@@ -90,6 +90,13 @@ std::vector<std::future<Result<ApplyOutcome>>> IngestPipeline::Enqueue(
   return futures;
 }
 
+void IngestPipeline::FailAll(std::vector<Result<ApplyOutcome>>& results, const Status& why) {
+  if (why.ok()) return;
+  for (auto& r : results) {
+    if (r.ok()) r = Status::Unavailable("commit failed: " + why.message());
+  }
+}
+
 void IngestPipeline::Answer(std::vector<std::unique_ptr<Pending>>& group,
                             std::vector<Result<ApplyOutcome>>& results) {
   for (size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
@@ -97,11 +104,6 @@ void IngestPipeline::Answer(std::vector<std::unique_ptr<Pending>>& group,
 
 void IngestPipeline::WriterLoop() {
   std::unique_ptr<StoreWriter> writer = store_.NewWriter();
-  auto failed = [](std::vector<Result<ApplyOutcome>>& results, const Status& why) {
-    for (auto& r : results) {
-      if (r.ok()) r = Status::Unavailable("commit failed: " + why.message());
-    }
-  };
   // Moves queued events into `group`, up to max_group_; false when there were none.
   auto take = [&](std::vector<std::unique_ptr<Pending>>& group) {
     std::lock_guard lock(mu_);
@@ -131,7 +133,7 @@ void IngestPipeline::WriterLoop() {
           // The rollback commits the events before this one (or found the batch in flight
           // failed); either way none of them is durable: they fail, retryably.
           r = undo;
-          failed(results, undo);
+          FailAll(results, undo);
         }
         results.push_back(std::move(r));
       }
@@ -140,7 +142,7 @@ void IngestPipeline::WriterLoop() {
     apply_taken();
     // One batch in flight at a time: this group was applied on top of the previous one.
     if (Status landed = writer->WaitInFlight(); !landed.ok()) {
-      failed(results, landed);
+      FailAll(results, landed);
       Answer(next->group, results);
       continue;
     }
@@ -191,16 +193,11 @@ void IngestPipeline::SyncLoop() {
     }
     const Status synced = store_.SyncLog();
     for (auto& s : ready) {
-      Status failed = s->write_status;
       // A written batch is in the store even when the fsync failed: the graph follows it.
-      if (failed.ok() && !s->batch->delta().empty() && listener_) listener_(s->batch->delta());
-      if (failed.ok()) failed = synced;
-      if (!failed.ok()) {
-        // Not durable: every event in the group fails, retryably.
-        for (auto& r : s->results) {
-          if (r.ok()) r = Status::Unavailable("commit failed: " + failed.message());
-        }
-      }
+      const bool written = s->write_status.ok();
+      if (written && !s->batch->delta().empty() && listener_) listener_(s->batch->delta());
+      // Not durable: every event in the group fails, retryably.
+      FailAll(s->results, written ? synced : s->write_status);
       Answer(s->group, s->results);
     }
   }

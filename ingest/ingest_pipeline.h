@@ -70,6 +70,8 @@ class IngestPipeline {
   void WriterLoop();
   void CommitLoop();
   void SyncLoop();
+  // Fails, retryably, every event of `results` that had succeeded, unless `why` is ok.
+  static void FailAll(std::vector<Result<ApplyOutcome>>& results, const Status& why);
   static void Answer(std::vector<std::unique_ptr<Pending>>& group,
                      std::vector<Result<ApplyOutcome>>& results);
 

@@ -45,8 +45,8 @@ class BatchSorter : public rocksdb::WriteBatch::Handler {
     return rocksdb::Status::OK();
   }
 
-  // Writes the sorted copy of `in` into `out`; false, with `out` untouched, when `in` holds
-  // anything else (the handler's other operations refuse it).
+  // Writes the sorted copy of `in` into `out`; false when `in` holds anything but puts and
+  // deletes (the handler's other operations refuse it), and `out` is then not to be written.
   bool Sort(const rocksdb::WriteBatch& in, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
             rocksdb::WriteBatch* out) {
     ops_.reserve(in.Count());
