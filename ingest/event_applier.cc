@@ -24,10 +24,27 @@ std::vector<Transform> ToTransforms(const std::vector<Transformation>& in) {
   return out;
 }
 
-void MergeTransforms(std::vector<Transform>* into, const std::vector<Transform>& more) {
+// Adds the sorted, distinct `more` to the sorted, distinct `into`. Returns whether `into`
+// now holds more than `more`. Most edges are reported with the same transformations each
+// time: those cost a comparison, not a copy and a sort.
+bool MergeTransforms(std::vector<Transform>* into, const std::vector<Transform>& more) {
+  if (*into == more) return false;
+  if (into->empty()) {
+    *into = more;
+    return false;
+  }
   into->insert(into->end(), more.begin(), more.end());
   std::sort(into->begin(), into->end());
   into->erase(std::unique(into->begin(), into->end()), into->end());
+  return into->size() > more.size();
+}
+
+void MergeTransforms(std::vector<Transform>* into, std::vector<Transform>&& more) {
+  if (into->empty()) {
+    *into = std::move(more);
+  } else {
+    MergeTransforms(into, std::as_const(more));
+  }
 }
 
 void InsertSorted(std::vector<NodeId>* v, NodeId id) {
@@ -656,8 +673,9 @@ Status Application::RetireStatic(NodeId dataset, const Report& keep) {
 }
 
 Status Application::Flush() {
+  // The event's records are done with: the writer takes them.
   for (NodeId id : dirty_nodes_) w_.PutNode(std::move(nodes_.at(id)));
-  for (NodeId id : dirty_runs_) w_.PutRun(runs_.at(id));
+  for (NodeId id : dirty_runs_) w_.PutRun(std::move(runs_.at(id)));
   return Status::Ok();
 }
 
@@ -751,8 +769,7 @@ Status Application::Run() {
       } else {
         merged.push_back({pair.first, pair.second, {}});
       }
-      MergeTransforms(&merged.back().transforms, ts);
-      ts = merged.back().transforms;
+      if (MergeTransforms(&merged.back().transforms, ts)) ts = merged.back().transforms;
     }
     std::move(old, old_end, std::back_inserter(merged));
     run->column_edges = std::move(merged);

@@ -104,6 +104,7 @@ void IngestPipeline::Answer(std::vector<std::unique_ptr<Pending>>& group,
 
 void IngestPipeline::WriterLoop() {
   std::unique_ptr<StoreWriter> writer = store_.NewWriter();
+  writer->set_record_delta(static_cast<bool>(listener_));
   // Moves queued events into `group`, up to max_group_; false when there were none.
   auto take = [&](std::vector<std::unique_ptr<Pending>>& group) {
     std::lock_guard lock(mu_);

@@ -1,6 +1,12 @@
 #include "store/store_writer.h"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <system_error>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -19,16 +25,42 @@ Status FromRocks(const rocksdb::Status& s, const char* what) {
 
 }  // namespace
 
+class StoreWriter::Reaper {
+ public:
+  ~Reaper() { Wait(); }
+
+  // Frees `garbage` on a thread of its own, once the one before is done.
+  void Free(std::shared_ptr<void> garbage) {
+    Wait();
+    try {
+      thread_ = std::thread([garbage = std::move(garbage)]() mutable {
+        pthread_setname_np(pthread_self(), "trib-reaper");
+        garbage.reset();
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had: the lambda, and `garbage` with it, was freed here.
+    }
+  }
+
+ private:
+  void Wait() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::thread thread_;
+};
+
 StoreWriter::StoreWriter(GraphStore& store)
     : store_(store),
       w_(std::make_unique<WriterState>()),
       next_id_(store.next_id_.load()),
       next_seq_(store.next_seq_.load()),
-      fresh_from_(next_id_) {}
+      fresh_from_(next_id_),
+      reaper_(std::make_unique<Reaper>()) {}
 
 StoreWriter::~StoreWriter() = default;
 
-StoreWriter::Sealed::Sealed() : w_(std::make_unique<WriterState>()) {}
+StoreWriter::Sealed::Sealed() = default;
 StoreWriter::Sealed::~Sealed() = default;
 
 void StoreWriter::Written() {
@@ -54,7 +86,8 @@ bool StoreWriter::over_budget() const { return cached_ > store_.options().writer
 
 std::shared_ptr<StoreWriter::Sealed> StoreWriter::Seal(std::shared_future<Status> written) {
   std::shared_ptr<Sealed> b(new Sealed());
-  std::swap(b->w_, w_);
+  // The next batch will likely be as large as this one.
+  b->w_ = std::exchange(w_, std::make_unique<WriterState>(w_->batch.GetDataSize()));
   b->next_id_ = next_id_;
   b->next_seq_ = next_seq_;
   b->broken_ = std::exchange(broken_, Status::Ok());
@@ -505,16 +538,17 @@ void StoreWriter::PutNode(NodeRecord node) {
     }
   }
   w_->batch.Put(store_.h_->cf[kCfNodes], IdKey(node.id), EncodeNode(node));
-  delta_.nodes.push_back(node);
+  if (record_delta_) delta_.nodes.push_back(node);
   NodeId id = node.id;
   nodes_[id] = std::move(node);
   ++cached_;
 }
 
-void StoreWriter::PutRun(const RunRecord& run) {
+void StoreWriter::PutRun(RunRecord run) {
   w_->batch.Put(store_.h_->cf[kCfRuns], IdKey(run.id), EncodeRun(run));
-  delta_.runs.push_back(run);
-  runs_[run.id] = run;
+  if (record_delta_) delta_.runs.push_back(run);
+  const NodeId id = run.id;
+  runs_[id] = std::move(run);
   ++cached_;
 }
 
@@ -526,7 +560,7 @@ void StoreWriter::PutEdge(const EdgeRecord& edge) {
   } else {
     w_->batch.Put(store_.h_->cf[kCfOutEdges], OutEdgeKey(edge), EncodeEdgeValue(edge));
   }
-  delta_.edges.push_back(edge);
+  if (record_delta_) delta_.edges.push_back(edge);
   CacheEdge(edge);
 }
 
@@ -577,6 +611,15 @@ void StoreWriter::TrimCache() {
 }
 
 void StoreWriter::DropCache() {
+  if (!names_.empty() || !nodes_.empty() || !runs_.empty() || !lists_.empty() ||
+      !field_lists_.empty() || !schemas_.empty()) {
+    reaper_->Free(
+        std::make_shared<std::tuple<decltype(names_), decltype(nodes_), decltype(runs_),
+                                    decltype(lists_), decltype(field_lists_), decltype(schemas_)>>(
+            std::move(names_), std::move(nodes_), std::move(runs_), std::move(lists_),
+            std::move(field_lists_), std::move(schemas_)));
+  }
+  // Moved-from maps are valid but unspecified: make them empty.
   names_.clear();
   nodes_.clear();
   runs_.clear();

@@ -85,7 +85,7 @@ class StoreWriter {
   void PutName(const std::string& key, NodeId id);
   // Writes the texts of the facets with text_changed (removes them for tombstones).
   void PutNode(NodeRecord node);
-  void PutRun(const RunRecord& run);
+  void PutRun(RunRecord run);
   void PutEdge(const EdgeRecord& edge);  // in_edges, or out_edges for kWrite (see ListKey)
   void PutSchema(NodeId dataset, Micros time, const std::vector<SchemaColumn>& cols);
 
@@ -113,6 +113,9 @@ class StoreWriter {
   Status RollbackToSavePoint();
 
   const GraphDelta& delta() const { return delta_; }
+  // Whether Puts record what they change in delta() (the default). Off when nothing applies
+  // the deltas, such as ingest without an in-memory graph: the copies cost the writer.
+  void set_record_delta(bool on) { record_delta_ = on; }
   size_t pending_bytes() const;
   bool empty() const;
 
@@ -150,6 +153,7 @@ class StoreWriter {
   static bool CachedIncoming(EdgeKind kind) { return kind != EdgeKind::kWrite; }
 
   // Empties the cache: after a failure, or a rollback, it may hold writes that never land.
+  // Its entries are freed on another thread (see Reaper).
   void DropCache();
   // Empties the cache past its budget, with nothing pending: it keeps what is exact and small.
   void TrimCache();
@@ -165,8 +169,13 @@ class StoreWriter {
   // the last commit, which the store may not have yet.
   std::vector<EdgeRecord>* CacheList(const ListKey& key, std::vector<EdgeRecord> out);
 
+  // Frees dropped cache entries on a thread of its own: millions of small allocations take
+  // seconds to free, time the writer, which every event waits for, spends applying events.
+  class Reaper;
+
   GraphStore& store_;
   std::unique_ptr<WriterState> w_;
+  bool record_delta_ = true;
   uint64_t next_id_;
   uint64_t next_seq_;
   GraphDelta delta_;
@@ -195,6 +204,7 @@ class StoreWriter {
   // The sealed batch being written, and its result; null when none.
   std::shared_ptr<const Sealed> inflight_;
   std::shared_future<Status> inflight_written_;
+  std::unique_ptr<Reaper> reaper_;
 };
 
 // A batch taken out of a StoreWriter by Seal. The writer reads its edges and digests until

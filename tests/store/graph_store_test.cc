@@ -156,6 +156,32 @@ EdgeRecord Derive(NodeId from, NodeId to, Micros first_seen) {
   return e;
 }
 
+// Without delta recording (ingest that keeps no graph), writes reach the store and the
+// writer's reads as before, and the delta stays empty.
+TEST_F(GraphStoreTest, AWriterThatRecordsNoDeltaWritesTheSame) {
+  auto store = Open();
+  auto w = store->NewWriter();
+  w->set_record_delta(false);
+  NodeId ds = w->AllocateId();
+  w->PutName(DatasetNameKey("ns", "x"), ds);
+  w->PutNode(Dataset(ds, "x"));
+  w->PutEdge(Derive(100, ds, 10));
+  RunRecord run;
+  run.id = w->AllocateId();
+  run.run_id = "r1";
+  w->PutRun(run);
+  EXPECT_TRUE(w->delta().empty());
+  EXPECT_EQ((*w->GetNode(ds))->name, "x");
+  EXPECT_EQ((*w->GetRun(run.id))->run_id, "r1");
+  ASSERT_EQ(w->Edges(ds, EdgeKind::kDerive)->size(), 1u);
+  GraphDelta delta;
+  ASSERT_TRUE(store->Commit(*w, &delta).ok());
+  EXPECT_TRUE(delta.empty());
+  EXPECT_EQ(**store->FindName(DatasetNameKey("ns", "x")), ds);
+  EXPECT_EQ((*store->GetNode(ds))->name, "x");
+  EXPECT_EQ((*store->GetRun(run.id))->run_id, "r1");
+}
+
 // A second writer on a store starts with an empty cache, so every list it writes into before
 // reading is one it has not loaded: the reads after must merge the store and the pending writes.
 TEST_F(GraphStoreTest, PendingWritesMergeWithUncachedCommittedRecords) {
