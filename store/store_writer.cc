@@ -189,15 +189,19 @@ Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
   return id;
 }
 
+const NodeRecord* StoreWriter::CacheNode(NodeId id, std::optional<NodeRecord> n) {
+  ++cached_;
+  if (n && Kept(*n)) return &kept_nodes_.emplace(id, std::move(*n)).first->second;
+  auto& slot = nodes_.emplace(id, std::move(n)).first->second;
+  return slot ? &*slot : nullptr;
+}
+
 Result<const NodeRecord*> StoreWriter::PeekNode(NodeId id) {
-  auto it = nodes_.find(id);
-  if (it == nodes_.end()) {
-    TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> n,
-                          ReadRecord<NodeRecord>(*store_.h_, kCfNodes, id, DecodeNode));
-    it = nodes_.emplace(id, std::move(n)).first;
-    ++cached_;
-  }
-  return it->second ? &*it->second : nullptr;
+  if (auto it = nodes_.find(id); it != nodes_.end()) return it->second ? &*it->second : nullptr;
+  if (auto it = kept_nodes_.find(id); it != kept_nodes_.end()) return &it->second;
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> n,
+                        ReadRecord<NodeRecord>(*store_.h_, kCfNodes, id, DecodeNode));
+  return CacheNode(id, std::move(n));
 }
 
 Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
@@ -349,7 +353,7 @@ void SortUnique(std::vector<NodeId>* ids) {
 }  // namespace
 
 Status StoreWriter::PrefetchNodes(std::vector<NodeId> ids) {
-  std::erase_if(ids, [&](NodeId id) { return nodes_.count(id) > 0; });
+  std::erase_if(ids, [&](NodeId id) { return nodes_.count(id) > 0 || kept_nodes_.count(id) > 0; });
   if (ids.size() < 2) return Status::Ok();  // a plain lookup does as well
   SortUnique(&ids);
   std::unique_ptr<rocksdb::Iterator> it(
@@ -360,15 +364,14 @@ Status StoreWriter::PrefetchNodes(std::vector<NodeId> ids) {
     for (it->Seek(IdKey(run.front())); it->Valid() && it->key().compare(last) <= 0; it->Next()) {
       if (it->key().size() != 8) return Status::DataLoss("corrupt node key");
       NodeId id = DecodeFixed64BE(it->key().data());
-      while (next < run.size() && run[next] < id) nodes_.emplace(run[next++], std::nullopt);
+      while (next < run.size() && run[next] < id) CacheNode(run[next++], std::nullopt);
       if (next == run.size() || run[next] != id) continue;
       NodeRecord n;
       TRIB_RETURN_IF_ERROR(DecodeNode(it->value().ToStringView(), &n));
-      nodes_.emplace(run[next++], std::move(n));
+      CacheNode(run[next++], std::move(n));
     }
     TRIB_RETURN_IF_ERROR(FromRocks(it->status(), "reading nodes"));
-    while (next < run.size()) nodes_.emplace(run[next++], std::nullopt);
-    cached_ += run.size();
+    while (next < run.size()) CacheNode(run[next++], std::nullopt);
     return Status::Ok();
   }));
   return Status::Ok();
@@ -540,7 +543,12 @@ void StoreWriter::PutNode(NodeRecord node) {
   w_->batch.Put(store_.h_->cf[kCfNodes], IdKey(node.id), EncodeNode(node));
   if (record_delta_) delta_.nodes.push_back(node);
   NodeId id = node.id;
-  nodes_[id] = std::move(node);
+  if (Kept(node)) {
+    nodes_.erase(id);  // it may have been looked up as absent
+    kept_nodes_[id] = std::move(node);
+  } else {
+    nodes_[id] = std::move(node);
+  }
   ++cached_;
 }
 
@@ -600,28 +608,32 @@ void StoreWriter::TrimCache() {
   // Names of datasets, jobs and runs are small, few next to fields and edges, and looked up
   // by nearly every event: they stay, unless they alone fill half the budget. (Field names
   // live in the field lists, which go.) They are exact: nothing is pending.
-  if (names_.size() > store_.options().writer_cache_entries / 2) {
+  if (names_.size() + kept_nodes_.size() > store_.options().writer_cache_entries / 2) {
     DropCache();
     return;
   }
-  std::unordered_map<std::string, std::optional<NodeId>> names = std::move(names_);
+  auto names = std::move(names_);
+  auto kept = std::move(kept_nodes_);
   DropCache();
   names_ = std::move(names);
-  cached_ = names_.size();
+  kept_nodes_ = std::move(kept);
+  cached_ = names_.size() + kept_nodes_.size();
 }
 
 void StoreWriter::DropCache() {
-  if (!names_.empty() || !nodes_.empty() || !runs_.empty() || !lists_.empty() ||
-      !field_lists_.empty() || !schemas_.empty()) {
+  if (!names_.empty() || !nodes_.empty() || !kept_nodes_.empty() || !runs_.empty() ||
+      !lists_.empty() || !field_lists_.empty() || !schemas_.empty()) {
     reaper_->Free(
-        std::make_shared<std::tuple<decltype(names_), decltype(nodes_), decltype(runs_),
-                                    decltype(lists_), decltype(field_lists_), decltype(schemas_)>>(
-            std::move(names_), std::move(nodes_), std::move(runs_), std::move(lists_),
-            std::move(field_lists_), std::move(schemas_)));
+        std::make_shared<
+            std::tuple<decltype(names_), decltype(nodes_), decltype(kept_nodes_), decltype(runs_),
+                       decltype(lists_), decltype(field_lists_), decltype(schemas_)>>(
+            std::move(names_), std::move(nodes_), std::move(kept_nodes_), std::move(runs_),
+            std::move(lists_), std::move(field_lists_), std::move(schemas_)));
   }
   // Moved-from maps are valid but unspecified: make them empty.
   names_.clear();
   nodes_.clear();
+  kept_nodes_.clear();
   runs_.clear();
   lists_.clear();
   field_lists_.clear();

@@ -14,9 +14,9 @@
 // pending batch is a plain WriteBatch, not an indexed one: a read the cache cannot answer
 // goes to the committed store, and the cache holds every pending write that such a read
 // could miss (see CacheEdge). After a commit that leaves the cache past its budget, it
-// starts over, keeping only the names of datasets, jobs and runs; it is dropped whole on
-// rollback, which first commits the writes made before the save point, and when a write
-// fails.
+// starts over, keeping only the names of datasets, jobs and runs and the records of datasets
+// and jobs; it is dropped whole on rollback, which first commits the writes made before the
+// save point, and when a write fails.
 //
 // Commits can be pipelined: Seal takes the pending writes out as a batch that
 // GraphStore::Write writes on another thread while this writer applies the next events.
@@ -155,7 +155,8 @@ class StoreWriter {
   // Empties the cache: after a failure, or a rollback, it may hold writes that never land.
   // Its entries are freed on another thread (see Reaper).
   void DropCache();
-  // Empties the cache past its budget, with nothing pending: it keeps what is exact and small.
+  // Empties the cache past its budget, with nothing pending: it keeps what is exact, small
+  // and read by nearly every event (the names and records of datasets, jobs and runs).
   void TrimCache();
   // Records `e` in its list when cached, else in the pending overlay, which a later load of
   // the list from the store merges in.
@@ -183,7 +184,14 @@ class StoreWriter {
 
   // The read cache (see the class comment).
   std::unordered_map<std::string, std::optional<NodeId>> names_;
+  // Records of fields, and ids found absent.
   std::unordered_map<NodeId, std::optional<NodeRecord>> nodes_;
+  // Records of datasets and jobs: few next to fields, and read by nearly every event, they
+  // stay when the cache starts over, like their names. An id is in one of the two maps.
+  std::unordered_map<NodeId, NodeRecord> kept_nodes_;
+  static bool Kept(const NodeRecord& n) { return n.kind != NodeKind::kField; }
+  // Caches `n`, read from the store as the record of `id`, in the map its kind goes to.
+  const NodeRecord* CacheNode(NodeId id, std::optional<NodeRecord> n);
   std::unordered_map<NodeId, std::optional<RunRecord>> runs_;
   EdgeLists lists_;
   // Pending edges of lists not cached, by list; emptied by each commit.

@@ -444,16 +444,20 @@ TEST_F(GraphStoreTest, PrefetchReadsWhatLookupsRead) {
   check();
 }
 
-// Past its budget the cache starts over but keeps dataset, job and run names, which must stay
-// exact: a name first looked up as absent, then written, is found after the trim.
+// Past its budget the cache starts over but keeps dataset, job and run names and the records
+// of datasets and jobs, which must stay exact: a name or a record first looked up as absent,
+// then written, is found before and after the trim.
 TEST_F(GraphStoreTest, TheCacheStartsOverKeepingExactNames) {
   auto store = Open(/*writer_cache_entries=*/8);
   auto w = store->NewWriter();
   const std::string x = DatasetNameKey("ns", "x");
   EXPECT_FALSE(w->FindName(x)->has_value());
   NodeId ds = w->AllocateId();
+  EXPECT_FALSE(w->GetNode(ds)->has_value());  // looked up as absent first
   w->PutName(x, ds);
   w->PutNode(Dataset(ds, "x"));
+  ASSERT_TRUE(w->GetNode(ds)->has_value());
+  EXPECT_EQ((*w->GetNode(ds))->name, "x");
   NodeId f = w->AllocateId();
   w->PutName(FieldNameKey(ds, "a"), f);
   for (int i = 0; i < 10; ++i) w->PutEdge(Derive(100 + i, f, 1));  // past the budget
@@ -461,6 +465,8 @@ TEST_F(GraphStoreTest, TheCacheStartsOverKeepingExactNames) {
   ASSERT_TRUE(store->Commit(*w).ok());
   EXPECT_FALSE(w->over_budget());
   EXPECT_EQ(**w->FindName(x), ds);
+  ASSERT_TRUE(w->GetNode(ds)->has_value());  // a dataset's record is kept, and exact
+  EXPECT_EQ((*w->GetNode(ds))->name, "x");
   EXPECT_EQ(**w->FindName(FieldNameKey(ds, "a")), f);
   auto in = w->Edges(f, EdgeKind::kDerive);
   ASSERT_TRUE(in.ok());
