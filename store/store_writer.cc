@@ -64,6 +64,7 @@ StoreWriter::Sealed::Sealed() = default;
 StoreWriter::Sealed::~Sealed() = default;
 
 void StoreWriter::Written() {
+  ForgetScanners();  // the store has changed
   w_->batch.Clear();
   broken_ = Status::Ok();
   pending_.clear();
@@ -105,6 +106,7 @@ Status StoreWriter::WaitInFlight() {
     Status s = inflight_written_.get();
     inflight_.reset();
     inflight_written_ = std::shared_future<Status>();
+    ForgetScanners();  // the reads merged in its writes until now
     if (!s.ok()) {
       // The store never got the batch, and what was written since builds on it.
       Written();
@@ -130,8 +132,7 @@ Result<bool> Get(StoreHandles& h, int cf, const std::string& key, std::string* v
 }
 
 template <typename Fn>
-Status ScanPrefix(StoreHandles& h, int cf, const std::string& prefix, Fn fn) {
-  std::unique_ptr<rocksdb::Iterator> it(h.db->NewIterator(rocksdb::ReadOptions(), h.cf[cf]));
+Status ScanPrefix(rocksdb::Iterator* it, const std::string& prefix, Fn fn) {
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     TRIB_RETURN_IF_ERROR(fn(it->key().ToStringView(), it->value().ToStringView()));
   }
@@ -166,6 +167,18 @@ Status ReadOutEdgeValue(StoreHandles& h, EdgeRecord* e) {
   if (!found) return Status::DataLoss("in_edges entry without out_edges record");
   return DecodeEdgeValue(v, e);
 }
+
+rocksdb::Iterator* StoreWriter::Scanner(int cf) {
+  if (scanners_.empty()) scanners_.resize(kCfCount);
+  std::unique_ptr<rocksdb::Iterator>& it = scanners_[cf];
+  // One that failed is not trusted again.
+  if (!it || !it->status().ok()) {
+    it.reset(store_.h_->db->NewIterator(rocksdb::ReadOptions(), store_.h_->cf[cf]));
+  }
+  return it.get();
+}
+
+void StoreWriter::ForgetScanners() { scanners_.clear(); }
 
 Result<std::optional<NodeId>> StoreWriter::FindName(const std::string& key) {
   if (IsFieldPrefix(key)) {
@@ -224,7 +237,7 @@ Result<StoreWriter::FieldList*> StoreWriter::Fields(NodeId dataset) {
   FieldList out;
   // A dataset created since the cache was dropped has only the fields PutName added.
   if (!Fresh(dataset)) {
-    TRIB_RETURN_IF_ERROR(ScanPrefix(*store_.h_, kCfNames, FieldPrefix(dataset),
+    TRIB_RETURN_IF_ERROR(ScanPrefix(Scanner(kCfNames), FieldPrefix(dataset),
                                     [&](std::string_view k, std::string_view v) {
                                       if (v.size() != 8) {
                                         return Status::DataLoss("corrupt name entry");
@@ -284,19 +297,19 @@ Status DecodeEdgeEntry(std::string_view k, std::string_view v, bool incoming, Ed
 }
 
 // Reads the edges of `node` and `kind` in one direction from the committed store.
-Status ScanEdges(StoreHandles& h, NodeId node, EdgeKind kind, bool incoming,
+// `it` iterates in_edges when `incoming`, else out_edges.
+Status ScanEdges(StoreHandles& h, rocksdb::Iterator* it, NodeId node, EdgeKind kind, bool incoming,
                  std::vector<EdgeRecord>* out) {
   std::vector<size_t> valueless;
-  TRIB_RETURN_IF_ERROR(ScanPrefix(h, incoming ? kCfInEdges : kCfOutEdges, EdgePrefix(node, kind),
-                                  [&](std::string_view k, std::string_view v) {
-                                    EdgeRecord e;
-                                    bool no_value = false;
-                                    TRIB_RETURN_IF_ERROR(
-                                        DecodeEdgeEntry(k, v, incoming, &e, &no_value));
-                                    if (no_value) valueless.push_back(out->size());
-                                    out->push_back(std::move(e));
-                                    return Status::Ok();
-                                  }));
+  TRIB_RETURN_IF_ERROR(
+      ScanPrefix(it, EdgePrefix(node, kind), [&](std::string_view k, std::string_view v) {
+        EdgeRecord e;
+        bool no_value = false;
+        TRIB_RETURN_IF_ERROR(DecodeEdgeEntry(k, v, incoming, &e, &no_value));
+        if (no_value) valueless.push_back(out->size());
+        out->push_back(std::move(e));
+        return Status::Ok();
+      }));
   for (size_t i : valueless) TRIB_RETURN_IF_ERROR(ReadOutEdgeValue(h, &(*out)[i]));
   return Status::Ok();
 }
@@ -324,7 +337,9 @@ Result<std::vector<EdgeRecord>*> StoreWriter::List(NodeId node, EdgeKind kind) {
   if (auto it = lists_.find(key); it != lists_.end()) return &it->second;
   std::vector<EdgeRecord> out;
   if (!Fresh(node)) {
-    TRIB_RETURN_IF_ERROR(ScanEdges(*store_.h_, node, kind, CachedIncoming(kind), &out));
+    const bool incoming = CachedIncoming(kind);
+    TRIB_RETURN_IF_ERROR(ScanEdges(*store_.h_, Scanner(incoming ? kCfInEdges : kCfOutEdges), node,
+                                   kind, incoming, &out));
   }
   return CacheList(key, std::move(out));
 }
@@ -356,8 +371,7 @@ Status StoreWriter::PrefetchNodes(std::vector<NodeId> ids) {
   std::erase_if(ids, [&](NodeId id) { return nodes_.count(id) > 0 || kept_nodes_.count(id) > 0; });
   if (ids.size() < 2) return Status::Ok();  // a plain lookup does as well
   SortUnique(&ids);
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_.h_->db->NewIterator(rocksdb::ReadOptions(), store_.h_->cf[kCfNodes]));
+  rocksdb::Iterator* it = Scanner(kCfNodes);
   TRIB_RETURN_IF_ERROR(ForEachCluster(ids, [&](std::span<const NodeId> run) -> Status {
     const std::string last = IdKey(run.back());
     size_t next = 0;  // the first id of `run` not yet found or passed
@@ -383,8 +397,7 @@ Status StoreWriter::PrefetchLists(std::vector<NodeId> nodes, EdgeKind kind) {
   if (nodes.size() < 2) return Status::Ok();
   SortUnique(&nodes);
   const bool incoming = CachedIncoming(kind);
-  std::unique_ptr<rocksdb::Iterator> it(store_.h_->db->NewIterator(
-      rocksdb::ReadOptions(), store_.h_->cf[incoming ? kCfInEdges : kCfOutEdges]));
+  rocksdb::Iterator* it = Scanner(incoming ? kCfInEdges : kCfOutEdges);
   std::vector<std::vector<EdgeRecord>> found;
   TRIB_RETURN_IF_ERROR(ForEachCluster(nodes, [&](std::span<const NodeId> run) -> Status {
     found.assign(run.size(), {});
@@ -450,8 +463,7 @@ Result<std::optional<std::vector<SchemaColumn>>> StoreWriter::LatestSchema(NodeI
   CachedSchema& cached = schemas_[dataset];
   ++cached_;
   if (!Fresh(dataset)) {
-    std::unique_ptr<rocksdb::Iterator> it(
-        store_.h_->db->NewIterator(rocksdb::ReadOptions(), store_.h_->cf[kCfSchemas]));
+    rocksdb::Iterator* it = Scanner(kCfSchemas);
     // The newest version is the last key under the dataset's prefix.
     std::string upper = IdKey(dataset + 1);
     it->SeekForPrev(upper);

@@ -37,6 +37,10 @@
 #include "common/status.h"
 #include "store/model.h"
 
+namespace rocksdb {
+class Iterator;
+}  // namespace rocksdb
+
 namespace tributary {
 
 class GraphStore;
@@ -164,6 +168,12 @@ class StoreWriter {
   using FieldList = std::vector<std::pair<std::string, NodeId>>;
   // The cached field list of `dataset`, loaded from the store on a miss.
   Result<FieldList*> Fields(NodeId dataset);
+  // The writer's iterator over column family `cf`, made on first use: making one for each
+  // read costs as much as a lookup. It reads the store as it was when made, so when writes
+  // of the writer's own land (a commit, the batch in flight seen written), ForgetScanners
+  // discards them all.
+  rocksdb::Iterator* Scanner(int cf);
+  void ForgetScanners();
   // The cached list of `node` and `kind` (see ListKey), loaded from the store on a miss.
   Result<std::vector<EdgeRecord>*> List(NodeId node, EdgeKind kind);
   // Caches `out`, read from the store, as the list of `key`, with the edges written since
@@ -213,6 +223,7 @@ class StoreWriter {
   std::shared_ptr<const Sealed> inflight_;
   std::shared_future<Status> inflight_written_;
   std::unique_ptr<Reaper> reaper_;
+  std::vector<std::unique_ptr<rocksdb::Iterator>> scanners_;  // by column family
 };
 
 // A batch taken out of a StoreWriter by Seal. The writer reads its edges and digests until
