@@ -96,6 +96,9 @@ std::shared_ptr<StoreWriter::Sealed> StoreWriter::Seal(std::shared_future<Status
   b->pending_ = std::exchange(pending_, EdgeLists());
   b->digests_ = std::exchange(pending_digests_, {});
   save_points_.clear();
+  // Iterators pin the memtables and files they read: none is kept past a group, as the
+  // writer may wait long for the next.
+  ForgetScanners();
   inflight_ = b;
   inflight_written_ = std::move(written);
   return b;

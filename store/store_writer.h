@@ -171,7 +171,7 @@ class StoreWriter {
   // The writer's iterator over column family `cf`, made on first use: making one for each
   // read costs as much as a lookup. It reads the store as it was when made, so when writes
   // of the writer's own land (a commit, the batch in flight seen written), ForgetScanners
-  // discards them all.
+  // discards them all; so does Seal, which ends a group.
   rocksdb::Iterator* Scanner(int cf);
   void ForgetScanners();
   // The cached list of `node` and `kind` (see ListKey), loaded from the store on a miss.
