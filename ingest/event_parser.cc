@@ -345,7 +345,12 @@ bool IsFacetMapKey(std::string_view key) {
 // and each facets map was written.
 class CanonicalText {
  public:
-  explicit CanonicalText(const json& doc) { Write(doc, false); }
+  // `size_hint`: the size of the text the document was parsed from, which the canonical
+  // text is close to (both are compact for most producers).
+  CanonicalText(const json& doc, size_t size_hint) {
+    text_.reserve(size_hint + size_hint / 8);
+    Write(doc, false);
+  }
 
   std::string& text() { return text_; }
   // The canonical text of `v`: a slice of the document's when `v` is a facet or a facets
@@ -813,7 +818,7 @@ Result<ParsedEvent> EventParser::Parse(std::string_view bytes, std::string* cano
   try {
     json doc;
     TRIB_RETURN_IF_ERROR(ParseJson(bytes, options_.max_depth, options_.max_string_bytes, &doc));
-    CanonicalText text(doc);
+    CanonicalText text(doc, bytes.size());
     TRIB_ASSIGN_OR_RETURN(ParsedEvent event, ReadEvent(doc, text));
     if (canonical != nullptr) *canonical = std::move(text.text());
     return event;
