@@ -1,12 +1,6 @@
 #include "store/store_writer.h"
 
-#include <pthread.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <system_error>
-#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -25,38 +19,12 @@ Status FromRocks(const rocksdb::Status& s, const char* what) {
 
 }  // namespace
 
-class StoreWriter::Reaper {
- public:
-  ~Reaper() { Wait(); }
-
-  // Frees `garbage` on a thread of its own, once the one before is done.
-  void Free(std::shared_ptr<void> garbage) {
-    Wait();
-    try {
-      thread_ = std::thread([garbage = std::move(garbage)]() mutable {
-        pthread_setname_np(pthread_self(), "trib-reaper");
-        garbage.reset();
-      });
-    } catch (const std::system_error&) {
-      // No thread to be had: the lambda, and `garbage` with it, was freed here.
-    }
-  }
-
- private:
-  void Wait() {
-    if (thread_.joinable()) thread_.join();
-  }
-
-  std::thread thread_;
-};
-
 StoreWriter::StoreWriter(GraphStore& store)
     : store_(store),
       w_(std::make_unique<WriterState>()),
       next_id_(store.next_id_.load()),
       next_seq_(store.next_seq_.load()),
-      fresh_from_(next_id_),
-      reaper_(std::make_unique<Reaper>()) {}
+      fresh_from_(next_id_) {}
 
 StoreWriter::~StoreWriter() = default;
 
@@ -636,16 +604,6 @@ void StoreWriter::TrimCache() {
 }
 
 void StoreWriter::DropCache() {
-  if (!names_.empty() || !nodes_.empty() || !kept_nodes_.empty() || !runs_.empty() ||
-      !lists_.empty() || !field_lists_.empty() || !schemas_.empty()) {
-    reaper_->Free(
-        std::make_shared<
-            std::tuple<decltype(names_), decltype(nodes_), decltype(kept_nodes_), decltype(runs_),
-                       decltype(lists_), decltype(field_lists_), decltype(schemas_)>>(
-            std::move(names_), std::move(nodes_), std::move(kept_nodes_), std::move(runs_),
-            std::move(lists_), std::move(field_lists_), std::move(schemas_)));
-  }
-  // Moved-from maps are valid but unspecified: make them empty.
   names_.clear();
   nodes_.clear();
   kept_nodes_.clear();

@@ -157,7 +157,6 @@ class StoreWriter {
   static bool CachedIncoming(EdgeKind kind) { return kind != EdgeKind::kWrite; }
 
   // Empties the cache: after a failure, or a rollback, it may hold writes that never land.
-  // Its entries are freed on another thread (see Reaper).
   void DropCache();
   // Empties the cache past its budget, with nothing pending: it keeps what is exact, small
   // and read by nearly every event (the names and records of datasets, jobs and runs).
@@ -179,10 +178,6 @@ class StoreWriter {
   // Caches `out`, read from the store, as the list of `key`, with the edges written since
   // the last commit, which the store may not have yet.
   std::vector<EdgeRecord>* CacheList(const ListKey& key, std::vector<EdgeRecord> out);
-
-  // Frees dropped cache entries on a thread of its own: millions of small allocations take
-  // seconds to free, time the writer, which every event waits for, spends applying events.
-  class Reaper;
 
   GraphStore& store_;
   std::unique_ptr<WriterState> w_;
@@ -222,7 +217,6 @@ class StoreWriter {
   // The sealed batch being written, and its result; null when none.
   std::shared_ptr<const Sealed> inflight_;
   std::shared_future<Status> inflight_written_;
-  std::unique_ptr<Reaper> reaper_;
   std::vector<std::unique_ptr<rocksdb::Iterator>> scanners_;  // by column family
 };
 
