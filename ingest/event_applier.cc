@@ -293,9 +293,9 @@ Result<NodeId> Application::ResolveRun(const std::string& run_id, NodeId job) {
   TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, w_.FindName(key));
   if (id) {
     if (!runs_.count(*id)) {
-      TRIB_ASSIGN_OR_RETURN(std::optional<RunRecord> r, w_.GetRun(*id));
+      TRIB_ASSIGN_OR_RETURN(const RunRecord* r, w_.PeekRun(*id));
       if (!r) return Status::DataLoss("name index points at missing run");
-      runs_.emplace(*id, std::move(*r));
+      runs_.emplace(*id, *r);
     }
     return *id;
   }
@@ -805,9 +805,14 @@ Status Application::Run() {
   if (job->latest_run != run_id) {
     bool newer = true;
     if (job->latest_run != kNoNode) {
-      TRIB_ASSIGN_OR_RETURN(auto latest, w_.GetRun(job->latest_run));
-      if (runs_.count(job->latest_run)) latest = runs_.at(job->latest_run);
-      newer = !latest || latest->started_at <= run->started_at;
+      // Only its start is compared: the record, with its column edges, is not copied.
+      const RunRecord* latest = nullptr;
+      if (auto it = runs_.find(job->latest_run); it != runs_.end()) {
+        latest = &it->second;
+      } else {
+        TRIB_ASSIGN_OR_RETURN(latest, w_.PeekRun(job->latest_run));
+      }
+      newer = latest == nullptr || latest->started_at <= run->started_at;
     }
     if (newer) {
       job->latest_run = run_id;

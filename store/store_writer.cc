@@ -194,13 +194,21 @@ Result<std::optional<NodeRecord>> StoreWriter::GetNode(NodeId id) {
   return std::optional<NodeRecord>(*n);
 }
 
+Result<const RunRecord*> StoreWriter::PeekRun(NodeId id) {
+  auto it = runs_.find(id);
+  if (it == runs_.end()) {
+    TRIB_ASSIGN_OR_RETURN(std::optional<RunRecord> r,
+                          ReadRecord<RunRecord>(*store_.h_, kCfRuns, id, DecodeRun));
+    it = runs_.emplace(id, std::move(r)).first;
+    ++cached_;
+  }
+  return it->second ? &*it->second : nullptr;
+}
+
 Result<std::optional<RunRecord>> StoreWriter::GetRun(NodeId id) {
-  if (auto it = runs_.find(id); it != runs_.end()) return it->second;
-  TRIB_ASSIGN_OR_RETURN(std::optional<RunRecord> r,
-                        ReadRecord<RunRecord>(*store_.h_, kCfRuns, id, DecodeRun));
-  runs_.emplace(id, r);
-  ++cached_;
-  return r;
+  TRIB_ASSIGN_OR_RETURN(const RunRecord* r, PeekRun(id));
+  if (!r) return std::optional<RunRecord>();
+  return std::optional<RunRecord>(*r);
 }
 
 Result<StoreWriter::FieldList*> StoreWriter::Fields(NodeId dataset) {

@@ -60,6 +60,9 @@ class StoreWriter {
   // of that node or the next commit.
   Result<const NodeRecord*> PeekNode(NodeId id);
   Result<std::optional<RunRecord>> GetRun(NodeId id);
+  // The writer's own record of run `id` (null when there is none): valid until the next
+  // write of that run or the next commit.
+  Result<const RunRecord*> PeekRun(NodeId id);
   // Edges with their values, in the one direction the store keeps `kind` (see ListKey): the
   // read and derive edges into `node`, the write edges out of `node`.
   Result<std::vector<EdgeRecord>> Edges(NodeId node, EdgeKind kind);
