@@ -205,12 +205,6 @@ Result<const RunRecord*> StoreWriter::PeekRun(NodeId id) {
   return it->second ? &*it->second : nullptr;
 }
 
-Result<std::optional<RunRecord>> StoreWriter::GetRun(NodeId id) {
-  TRIB_ASSIGN_OR_RETURN(const RunRecord* r, PeekRun(id));
-  if (!r) return std::optional<RunRecord>();
-  return std::optional<RunRecord>(*r);
-}
-
 Result<StoreWriter::FieldList*> StoreWriter::Fields(NodeId dataset) {
   if (auto it = field_lists_.find(dataset); it != field_lists_.end()) return &it->second;
   FieldList out;

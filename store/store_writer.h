@@ -59,7 +59,6 @@ class StoreWriter {
   // The writer's own record of `id` (null when there is none): valid until the next write
   // of that node or the next commit.
   Result<const NodeRecord*> PeekNode(NodeId id);
-  Result<std::optional<RunRecord>> GetRun(NodeId id);
   // The writer's own record of run `id` (null when there is none): valid until the next
   // write of that run or the next commit.
   Result<const RunRecord*> PeekRun(NodeId id);

@@ -172,7 +172,7 @@ TEST_F(GraphStoreTest, AWriterThatRecordsNoDeltaWritesTheSame) {
   w->PutRun(run);
   EXPECT_TRUE(w->delta().empty());
   EXPECT_EQ((*w->GetNode(ds))->name, "x");
-  EXPECT_EQ((*w->GetRun(run.id))->run_id, "r1");
+  EXPECT_EQ((*w->PeekRun(run.id))->run_id, "r1");
   ASSERT_EQ(w->Edges(ds, EdgeKind::kDerive)->size(), 1u);
   GraphDelta delta;
   ASSERT_TRUE(store->Commit(*w, &delta).ok());
