@@ -46,4 +46,57 @@ std::string PercentEncode(std::string_view s) {
   return out;
 }
 
+// Replaces every byte that is not part of a well-formed UTF-8 sequence with '?', so that a
+// message can always be embedded in a JSON error response (nlohmann's dump() throws on
+// invalid UTF-8).
+std::string ScrubUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c < 0x80) {
+      len = 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;  // no overlong forms
+      if (c == 0xED) hi = 0x9F;  // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;  // no overlong forms
+      if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+    }
+    bool ok = len > 0 && i + len <= s.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
+    }
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += '?';
+      ++i;
+    }
+  }
+  return out;
+}
+
+void AppendPointerToken(std::string* path, std::string_view token) {
+  *path += '/';
+  for (char c : token) {
+    if (c == '~') {
+      *path += "~0";
+    } else if (c == '/') {
+      *path += "~1";
+    } else {
+      *path += c;
+    }
+  }
+}
+
 }  // namespace tributary

@@ -11,6 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/text.h"
+#include "ingest/json_doc.h"
+
 namespace tributary {
 namespace {
 
@@ -18,46 +21,6 @@ using nlohmann::json;
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers for error messages and JSON pointers.
-
-// Replaces every byte that is not part of a well-formed UTF-8 sequence with '?', so that a
-// message can always be embedded in a JSON error response (nlohmann's dump() throws on
-// invalid UTF-8).
-std::string ScrubUtf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c < 0x80) {
-      len = 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;  // no overlong forms
-      if (c == 0xED) hi = 0x9F;  // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;  // no overlong forms
-      if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    }
-    bool ok = len > 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    }
-    if (ok) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      out += '?';
-      ++i;
-    }
-  }
-  return out;
-}
 
 // A value echoed in a message: quoted, cut to a bounded length at a character boundary.
 std::string Quote(std::string_view s) {
@@ -70,192 +33,24 @@ std::string Quote(std::string_view s) {
   return "'" + ScrubUtf8(s) + "'";
 }
 
-// Escapes one JSON pointer reference token (RFC 6901).
-std::string EscapeToken(std::string_view token) {
-  std::string out;
-  out.reserve(token.size());
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string Child(const std::string& path, std::string_view key) {
-  return path + "/" + EscapeToken(key);
+  std::string out = path;
+  AppendPointerToken(&out, key);
+  return out;
 }
 
 std::string Child(const std::string& path, size_t index) {
   return path + "/" + std::to_string(index);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Parsing with limits.
-
-// A SAX handler for json::sax_parse that builds the document while enforcing the nesting depth
-// and string length limits. nlohmann's own parser loop is iterative, but a document must
-// never get deeper than the limit: destroying, dumping and walking it may recurse. On a
-// violation it stops the parse at once and records the JSON pointer of the offending value.
-class LimitedDomBuilder {
- public:
-  using number_integer_t = json::number_integer_t;
-  using number_unsigned_t = json::number_unsigned_t;
-  using number_float_t = json::number_float_t;
-  using string_t = json::string_t;
-  using binary_t = json::binary_t;
-
-  LimitedDomBuilder(int max_depth, size_t max_string_bytes, json* root)
-      : max_depth_(max_depth), max_string_bytes_(max_string_bytes), root_(*root) {}
-
-  bool null() { return Add(json(nullptr)) != nullptr; }
-  bool boolean(bool v) { return Add(json(v)) != nullptr; }
-  bool number_integer(number_integer_t v) { return Add(json(v)) != nullptr; }
-  bool number_unsigned(number_unsigned_t v) { return Add(json(v)) != nullptr; }
-  bool number_float(number_float_t v, const string_t& /*text*/) { return Add(json(v)) != nullptr; }
-  bool string(string_t& v) {
-    if (v.size() > max_string_bytes_) {
-      return Fail("string longer than " + std::to_string(max_string_bytes_) + " bytes", NextPath());
-    }
-    return Add(json(std::move(v))) != nullptr;
-  }
-  // JSON text has no binary values; kept for the SAX interface.
-  bool binary(binary_t& v) { return Add(json::binary(std::move(v))) != nullptr; }
-
-  bool start_object(std::size_t /*elements*/) { return Open(json::object()); }
-  bool start_array(std::size_t /*elements*/) { return Open(json::array()); }
-  bool end_object() { return Close(); }
-  bool end_array() { return Close(); }
-
-  bool key(string_t& k) {
-    if (k.size() > max_string_bytes_) {
-      return Fail("object key longer than " + std::to_string(max_string_bytes_) + " bytes",
-                  ContainerPath(stack_.size()));
-    }
-    pending_key_ = std::move(k);
-    return true;
-  }
-
-  bool parse_error(std::size_t position, const std::string& /*last_token*/,
-                   const json::exception& ex) {
-    // nlohmann counts the offending byte itself; report its 0-based offset.
-    const size_t offset = position > 0 ? position - 1 : 0;
-    return Fail("invalid JSON at byte " + std::to_string(offset) + ": " + Describe(ex.what()), "");
-  }
-
-  const Status& error() const { return error_; }
-
- private:
-  // Strips nlohmann's "[json.exception...] parse error at line L, column C: " prefix and the
-  // "; last read: '...'" suffix (the suffix may hold the very bytes that were invalid).
-  static std::string Describe(std::string_view what) {
-    const size_t column = what.find("column ");
-    if (column != std::string_view::npos) {
-      const size_t colon = what.find(": ", column);
-      if (colon != std::string_view::npos) what.remove_prefix(colon + 2);
-    }
-    const size_t last_read = what.find("; last read");
-    if (last_read != std::string_view::npos) what = what.substr(0, last_read);
-    return ScrubUtf8(what);
-  }
-
-  bool Fail(std::string message, std::string path) {
-    error_ = Status::InvalidArgument(std::move(message), std::move(path));
-    return false;
-  }
-
-  bool Open(json&& container) {
-    if (static_cast<int>(stack_.size()) >= max_depth_) {
-      return Fail("nesting deeper than " + std::to_string(max_depth_) + " levels", NextPath());
-    }
-    json* slot = Add(std::move(container));
-    stack_.push_back(slot);
-    return true;
-  }
-
-  bool Close() {
-    stack_.pop_back();
-    return true;
-  }
-
-  // Stores `value` in the current container (or as the root) and returns where it now lives.
-  // Pointers stay valid while the value is open: std::map nodes never move, and an array gets
-  // no new element before its open last element is closed.
-  json* Add(json&& value) {
-    if (stack_.empty()) {
-      root_ = std::move(value);
-      return &root_;
-    }
-    json& top = *stack_.back();
-    if (top.is_array()) {
-      auto& array = top.get_ref<json::array_t&>();
-      array.push_back(std::move(value));
-      return &array.back();
-    }
-    json& slot = top.get_ref<json::object_t&>()[std::move(pending_key_)];
-    slot = std::move(value);
-    pending_key_.clear();
-    return &slot;
-  }
-
-  // JSON pointer of the container stack_[depth - 1] (the root for depth 0 or 1). Only used
-  // for error messages, so it searches objects for the key rather than tracking one.
-  std::string ContainerPath(size_t depth) const {
-    std::string path;
-    for (size_t i = 1; i < depth; ++i) {
-      const json& parent = *stack_[i - 1];
-      if (parent.is_array()) {
-        path = Child(path, parent.size() - 1);
-        continue;
-      }
-      for (const auto& [k, v] : parent.items()) {
-        if (&v == stack_[i]) {
-          path = Child(path, k);
-          break;
-        }
-      }
-    }
-    return path;
-  }
-
-  // JSON pointer of the value about to be added.
-  std::string NextPath() const {
-    if (stack_.empty()) return "";
-    const std::string base = ContainerPath(stack_.size());
-    const json& top = *stack_.back();
-    return top.is_array() ? Child(base, top.size()) : Child(base, pending_key_);
-  }
-
-  const int max_depth_;
-  const size_t max_string_bytes_;
-  json& root_;
-  std::vector<json*> stack_;  // open containers, outermost first; not owned
-  std::string pending_key_;
-  Status error_;
-};
-
 bool IsBlank(std::string_view s) {
   return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
-
-Status ParseJson(std::string_view bytes, int max_depth, size_t max_string_bytes, json* out) {
-  if (IsBlank(bytes)) return Status::InvalidArgument("empty body", "");
-  LimitedDomBuilder builder(max_depth, max_string_bytes, out);
-  const bool ok = json::sax_parse(bytes.begin(), bytes.end(), &builder, json::input_format_t::json,
-                                  /*strict=*/true);
-  if (ok) return Status::Ok();
-  if (!builder.error().ok()) return builder.error();
-  return Status::InvalidArgument("invalid JSON", "");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Typed access to members, with JSON pointers in every error.
 
-Status Expected(std::string_view what, const json& got, const std::string& path) {
+Status Expected(std::string_view what, JsonValue got, const std::string& path) {
   return Status::InvalidArgument("expected " + std::string(what) + ", got " + got.type_name(),
                                  path);
 }
@@ -264,78 +59,79 @@ Status Missing(const std::string& path) {
   return Status::InvalidArgument("missing required field", path);
 }
 
-// The member `key` of the object `obj`, or nullptr when absent or null. Optional fields read
+// The member `key` of the object `obj`, or no value when absent or null. Optional fields read
 // null as absent: some producers serialize unset fields as null.
-const json* Member(const json& obj, std::string_view key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
+JsonValue Member(JsonValue obj, std::string_view key) {
+  JsonValue v = obj.find(key);
+  if (!v || v.is_null()) return JsonValue();
+  return v;
 }
 
 // Whether an empty string is acceptable. Strings that name a graph node (run, job, dataset,
 // column) must not be empty: an empty name would merge unrelated things into one node.
 enum class Empty { kAllowed, kRejected };
 
-Result<std::string> RequiredString(const json& obj, std::string_view key, const std::string& path,
+Result<std::string> RequiredString(JsonValue obj, std::string_view key, const std::string& path,
                                    Empty empty = Empty::kAllowed) {
   // Paths are built only for errors: most strings are fine, and ingest reads many.
-  auto it = obj.find(key);
-  if (it == obj.end()) return Missing(Child(path, key));
-  if (!it->is_string()) return Expected("string", *it, Child(path, key));
-  const auto& s = it->get_ref<const std::string&>();
+  JsonValue v = obj.find(key);
+  if (!v) return Missing(Child(path, key));
+  if (!v.is_string()) return Expected("string", v, Child(path, key));
+  std::string_view s = v.string();
   if (empty == Empty::kRejected && s.empty()) {
     return Status::InvalidArgument("expected a non-empty string", Child(path, key));
   }
-  return s;
+  return std::string(s);
 }
 
 // An optional string member: nullopt when absent or null.
-Result<std::optional<std::string>> OptionalString(const json& obj, std::string_view key,
+Result<std::optional<std::string>> OptionalString(JsonValue obj, std::string_view key,
                                                   const std::string& path) {
-  const json* v = Member(obj, key);
-  if (v == nullptr) return std::optional<std::string>();
-  if (!v->is_string()) return Expected("string", *v, Child(path, key));
-  return std::optional<std::string>(v->get_ref<const std::string&>());
+  JsonValue v = Member(obj, key);
+  if (!v) return std::optional<std::string>();
+  if (!v.is_string()) return Expected("string", v, Child(path, key));
+  return std::optional<std::string>(v.string());
 }
 
-Result<bool> OptionalBool(const json& obj, std::string_view key, const std::string& path) {
-  const json* v = Member(obj, key);
-  if (v == nullptr) return false;
-  if (!v->is_boolean()) return Expected("boolean", *v, Child(path, key));
-  return v->get<bool>();
+Result<bool> OptionalBool(JsonValue obj, std::string_view key, const std::string& path) {
+  JsonValue v = Member(obj, key);
+  if (!v) return false;
+  if (!v.is_boolean()) return Expected("boolean", v, Child(path, key));
+  return v.boolean();
 }
 
-Result<const json*> RequiredObject(const json& obj, std::string_view key, const std::string& path) {
-  auto it = obj.find(key);
-  if (it == obj.end()) return Missing(Child(path, key));
-  if (!it->is_object()) return Expected("object", *it, Child(path, key));
-  return &*it;
-}
-
-// An optional object member: nullptr when absent or null.
-Result<const json*> OptionalObject(const json& obj, std::string_view key, const std::string& path) {
-  const json* v = Member(obj, key);
-  if (v != nullptr && !v->is_object()) return Expected("object", *v, Child(path, key));
+Result<JsonValue> RequiredObject(JsonValue obj, std::string_view key, const std::string& path) {
+  JsonValue v = obj.find(key);
+  if (!v) return Missing(Child(path, key));
+  if (!v.is_object()) return Expected("object", v, Child(path, key));
   return v;
 }
 
-Result<const json*> RequiredArray(const json& obj, std::string_view key, const std::string& path) {
-  auto it = obj.find(key);
-  if (it == obj.end()) return Missing(Child(path, key));
-  if (!it->is_array()) return Expected("array", *it, Child(path, key));
-  return &*it;
+// An optional object member: no value when absent or null.
+Result<JsonValue> OptionalObject(JsonValue obj, std::string_view key, const std::string& path) {
+  JsonValue v = Member(obj, key);
+  if (v && !v.is_object()) return Expected("object", v, Child(path, key));
+  return v;
 }
 
-// An optional array member: nullptr when absent or null.
-Result<const json*> OptionalArray(const json& obj, std::string_view key, const std::string& path) {
-  const json* v = Member(obj, key);
-  if (v != nullptr && !v->is_array()) return Expected("array", *v, Child(path, key));
+Result<JsonValue> RequiredArray(JsonValue obj, std::string_view key, const std::string& path) {
+  JsonValue v = obj.find(key);
+  if (!v) return Missing(Child(path, key));
+  if (!v.is_array()) return Expected("array", v, Child(path, key));
+  return v;
+}
+
+// An optional array member: no value when absent or null.
+Result<JsonValue> OptionalArray(JsonValue obj, std::string_view key, const std::string& path) {
+  JsonValue v = Member(obj, key);
+  if (v && !v.is_array()) return Expected("array", v, Child(path, key));
   return v;
 }
 
 // ---------------------------------------------------------------------------------------------
-// The canonical text: what json::dump() writes (compact, object keys in std::map order), built
-// once per event. Facets are stored as their own text, which is a slice of it.
+// The canonical text: what nlohmann's json::dump() writes of the document (compact, object
+// keys in std::map order), built once per event. Facets are stored as their own text, which
+// is a slice of it.
 
 bool IsFacetMapKey(std::string_view key) {
   return key == "facets" || key == "inputFacets" || key == "outputFacets";
@@ -347,7 +143,7 @@ class CanonicalText {
  public:
   // `size_hint`: the size of the text the document was parsed from, which the canonical
   // text is close to (both are compact for most producers).
-  CanonicalText(const json& doc, size_t size_hint) {
+  CanonicalText(JsonValue doc, size_t size_hint) {
     text_.reserve(size_hint + size_hint / 8);
     Write(doc, false);
   }
@@ -355,22 +151,23 @@ class CanonicalText {
   std::string& text() { return text_; }
   // The canonical text of `v`: a slice of the document's when `v` is a facet or a facets
   // map of it, else written anew.
-  std::string Of(const json& v) const {
+  std::string Of(JsonValue v) const {
     for (const Span& s : spans_) {
-      if (s.value == &v) return text_.substr(s.begin, s.end - s.begin);
+      if (s.value == v.id()) return text_.substr(s.begin, s.end - s.begin);
     }
-    return v.dump();
+    CanonicalText alone(v, 0);
+    return std::move(alone.text_);
   }
 
  private:
   struct Span {
-    const json* value;
+    uint32_t value;  // JsonValue::id()
     size_t begin, end;
   };
 
   // As json::dump() writes a string (with ensure_ascii off): strings without a quote, a
   // backslash or a control character are copied (the parser has checked their UTF-8).
-  void WriteString(const std::string& s) {
+  void WriteString(std::string_view s) {
     for (char c : s) {
       if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') {
         text_ += json(s).dump();
@@ -389,26 +186,25 @@ class CanonicalText {
   }
 
   // `facets`: `v` is a facets map, whose members are facets.
-  void Write(const json& v, bool facets) {
+  void Write(JsonValue v, bool facets) {
     switch (v.type()) {
-      case json::value_t::object: {
+      case JsonValue::Type::kObject: {
         text_ += '{';
-        bool first = true;
-        for (auto it = v.begin(); it != v.end(); ++it) {
-          if (!first) text_ += ',';
-          first = false;
-          WriteString(it.key());
+        for (size_t i = 0; i < v.size(); ++i) {
+          if (i) text_ += ',';
+          const std::string_view key = v.key(i);
+          WriteString(key);
           text_ += ':';
-          const json& member = it.value();
+          const JsonValue member = v[i];
           const size_t begin = text_.size();
-          const bool facet_map = !facets && member.is_object() && IsFacetMapKey(it.key());
+          const bool facet_map = !facets && member.is_object() && IsFacetMapKey(key);
           Write(member, facet_map);
-          if (facets || facet_map) spans_.push_back({&member, begin, text_.size()});
+          if (facets || facet_map) spans_.push_back({member.id(), begin, text_.size()});
         }
         text_ += '}';
         return;
       }
-      case json::value_t::array: {
+      case JsonValue::Type::kArray: {
         text_ += '[';
         for (size_t i = 0; i < v.size(); ++i) {
           if (i) text_ += ',';
@@ -417,23 +213,23 @@ class CanonicalText {
         text_ += ']';
         return;
       }
-      case json::value_t::string:
-        WriteString(v.get_ref<const std::string&>());
+      case JsonValue::Type::kString:
+        WriteString(v.string());
         return;
-      case json::value_t::number_integer:
-        WriteInteger(v.get<int64_t>());
+      case JsonValue::Type::kInteger:
+        WriteInteger(v.integer());
         return;
-      case json::value_t::number_unsigned:
-        WriteInteger(v.get<uint64_t>());
+      case JsonValue::Type::kUnsigned:
+        WriteInteger(v.unsigned_integer());
         return;
-      case json::value_t::boolean:
-        text_ += v.get<bool>() ? "true" : "false";
+      case JsonValue::Type::kBoolean:
+        text_ += v.boolean() ? "true" : "false";
         return;
-      case json::value_t::null:
+      case JsonValue::Type::kNull:
         text_ += "null";
         return;
-      default:
-        text_ += v.dump();  // floating point, in nlohmann's shortest form
+      case JsonValue::Type::kFloat:
+        text_ += json(v.floating()).dump();  // nlohmann's shortest form
         return;
     }
   }
@@ -447,43 +243,44 @@ class CanonicalText {
 
 // Reads the facets map `key` of `owner` into `out` (when not null). Every facet must be an
 // object; _producer and _schemaURL are not required (many real producers omit them).
-// Returns the map, or nullptr when it is absent or null.
-Result<const json*> ReadFacets(const json& owner, std::string_view key,
-                               const std::string& owner_path, const CanonicalText& text,
-                               std::vector<Facet>* out) {
-  TRIB_ASSIGN_OR_RETURN(const json* facets, OptionalObject(owner, key, owner_path));
-  if (facets == nullptr) return facets;
+// Returns the map, or no value when it is absent or null.
+Result<JsonValue> ReadFacets(JsonValue owner, std::string_view key, const std::string& owner_path,
+                             const CanonicalText& text, std::vector<Facet>* out) {
+  TRIB_ASSIGN_OR_RETURN(JsonValue facets, OptionalObject(owner, key, owner_path));
+  if (!facets) return facets;
   const std::string path = Child(owner_path, key);
-  for (const auto& [name, value] : facets->items()) {
+  for (size_t i = 0; i < facets.size(); ++i) {
+    const std::string_view name = facets.key(i);
+    const JsonValue value = facets[i];
     const std::string p = Child(path, name);
     if (!value.is_object()) return Expected("object", value, p);
     // "_deleted": null has been seen from dbt-ol; it counts as false.
     TRIB_ASSIGN_OR_RETURN(bool deleted, OptionalBool(value, "_deleted", p));
-    if (out != nullptr) {
+    if (out) {
       std::string json = text.Of(value);
       ShortDigest digest = ShortDigestOf(json);
-      out->push_back(Facet{name, std::move(json), deleted, digest});
+      out->push_back(Facet{std::string(name), std::move(json), deleted, digest});
     }
   }
   return facets;
 }
 
-// The facet `name` of a facets map if it is present and not marked deleted, else nullptr.
+// The facet `name` of a facets map if it is present and not marked deleted, else no value.
 // Facet values were already checked to be objects by ReadFacets.
-const json* LiveFacet(const json* facets, std::string_view name) {
-  if (facets == nullptr) return nullptr;
-  auto it = facets->find(name);
-  if (it == facets->end()) return nullptr;
-  auto deleted = it->find("_deleted");
-  if (deleted != it->end() && deleted->is_boolean() && deleted->get<bool>()) return nullptr;
-  return &*it;
+JsonValue LiveFacet(JsonValue facets, std::string_view name) {
+  if (!facets) return JsonValue();
+  JsonValue facet = facets.find(name);
+  if (!facet) return JsonValue();
+  JsonValue deleted = facet.find("_deleted");
+  if (deleted && deleted.is_boolean() && deleted.boolean()) return JsonValue();
+  return facet;
 }
 
-Status ReadSchemaFields(const json& fields, const std::string& path, const std::string& prefix,
+Status ReadSchemaFields(JsonValue fields, const std::string& path, const std::string& prefix,
                         std::vector<SchemaField>* out) {
   if (!fields.is_array()) return Expected("array", fields, path);
   for (size_t i = 0; i < fields.size(); ++i) {
-    const json& f = fields[i];
+    JsonValue f = fields[i];
     const std::string p = Child(path, i);
     if (!f.is_object()) return Expected("object", f, p);
     TRIB_ASSIGN_OR_RETURN(std::string name, RequiredString(f, "name", p, Empty::kRejected));
@@ -493,17 +290,17 @@ Status ReadSchemaFields(const json& fields, const std::string& path, const std::
     std::string field_path = prefix.empty() ? std::move(name) : prefix + "." + name;
     out->push_back(SchemaField{field_path, type.value_or(""), description.value_or("")});
     // Recursion is bounded by the parser's depth limit.
-    if (const json* children = Member(f, "fields")) {
-      TRIB_RETURN_IF_ERROR(ReadSchemaFields(*children, Child(p, "fields"), field_path, out));
+    if (JsonValue children = Member(f, "fields")) {
+      TRIB_RETURN_IF_ERROR(ReadSchemaFields(children, Child(p, "fields"), field_path, out));
     }
   }
   return Status::Ok();
 }
 
-Result<std::vector<SchemaField>> ReadSchema(const json& facet, const std::string& path) {
+Result<std::vector<SchemaField>> ReadSchema(JsonValue facet, const std::string& path) {
   std::vector<SchemaField> out;
-  if (const json* fields = Member(facet, "fields")) {
-    TRIB_RETURN_IF_ERROR(ReadSchemaFields(*fields, Child(path, "fields"), "", &out));
+  if (JsonValue fields = Member(facet, "fields")) {
+    TRIB_RETURN_IF_ERROR(ReadSchemaFields(fields, Child(path, "fields"), "", &out));
   }
   return out;
 }
@@ -512,7 +309,7 @@ Result<std::vector<SchemaField>> ReadSchema(const json& facet, const std::string
 // are read with kNoPath first, and read again with their path only to report an error.
 const std::string kNoPath;
 
-Result<Transformation> ReadTransformation(const json& t, const std::string& path) {
+Result<Transformation> ReadTransformation(JsonValue t, const std::string& path) {
   if (!t.is_object()) return Expected("object", t, path);
   Transformation out;
   TRIB_ASSIGN_OR_RETURN(out.type, RequiredString(t, "type", path));
@@ -525,16 +322,16 @@ Result<Transformation> ReadTransformation(const json& t, const std::string& path
   return out;
 }
 
-Result<InputFieldRef> ReadInputField(const json& v, const std::string& path) {
+Result<InputFieldRef> ReadInputField(JsonValue v, const std::string& path) {
   if (!v.is_object()) return Expected("object", v, path);
   InputFieldRef ref;
   TRIB_ASSIGN_OR_RETURN(ref.ns, RequiredString(v, "namespace", path, Empty::kRejected));
   TRIB_ASSIGN_OR_RETURN(ref.name, RequiredString(v, "name", path, Empty::kRejected));
   TRIB_ASSIGN_OR_RETURN(ref.field, RequiredString(v, "field", path, Empty::kRejected));
-  TRIB_ASSIGN_OR_RETURN(const json* transformations, OptionalArray(v, "transformations", path));
-  if (transformations == nullptr) return ref;
-  for (size_t i = 0; i < transformations->size(); ++i) {
-    const json& t = (*transformations)[i];
+  TRIB_ASSIGN_OR_RETURN(JsonValue transformations, OptionalArray(v, "transformations", path));
+  if (!transformations) return ref;
+  for (size_t i = 0; i < transformations.size(); ++i) {
+    JsonValue t = transformations[i];
     Result<Transformation> out = ReadTransformation(t, kNoPath);
     if (!out.ok()) return ReadTransformation(t, Child(Child(path, "transformations"), i)).status();
     ref.transformations.push_back(std::move(out).value());
@@ -563,11 +360,11 @@ std::optional<Transformation> LegacyTransformation(const std::optional<std::stri
 }
 
 // The entry of one output field of a columnLineage facet.
-Result<ColumnLineageField> ReadLineageField(const std::string& output_field, const json& entry,
+Result<ColumnLineageField> ReadLineageField(const std::string& output_field, JsonValue entry,
                                             const std::string& path) {
   if (output_field.empty()) return Status::InvalidArgument("expected a non-empty field name", path);
   if (!entry.is_object()) return Expected("object", entry, path);
-  TRIB_ASSIGN_OR_RETURN(const json* inputs, RequiredArray(entry, "inputFields", path));
+  TRIB_ASSIGN_OR_RETURN(JsonValue inputs, RequiredArray(entry, "inputFields", path));
   TRIB_ASSIGN_OR_RETURN(std::optional<std::string> legacy_type,
                         OptionalString(entry, "transformationType", path));
   TRIB_ASSIGN_OR_RETURN(std::optional<std::string> legacy_description,
@@ -576,10 +373,10 @@ Result<ColumnLineageField> ReadLineageField(const std::string& output_field, con
       LegacyTransformation(legacy_type, legacy_description);
   ColumnLineageField field;
   field.output_field = output_field;
-  for (size_t i = 0; i < inputs->size(); ++i) {
-    Result<InputFieldRef> ref = ReadInputField((*inputs)[i], kNoPath);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Result<InputFieldRef> ref = ReadInputField(inputs[i], kNoPath);
     if (!ref.ok()) {
-      return ReadInputField((*inputs)[i], Child(Child(path, "inputFields"), i)).status();
+      return ReadInputField(inputs[i], Child(Child(path, "inputFields"), i)).status();
     }
     // The legacy field-level description only stands in for inputs that say nothing
     // themselves (Airflow sends "transformations": [] next to transformationType).
@@ -589,10 +386,12 @@ Result<ColumnLineageField> ReadLineageField(const std::string& output_field, con
   return field;
 }
 
-Result<ColumnLineage> ReadColumnLineage(const json& facet, const std::string& path) {
+Result<ColumnLineage> ReadColumnLineage(JsonValue facet, const std::string& path) {
   ColumnLineage out;
-  TRIB_ASSIGN_OR_RETURN(const json* fields, RequiredObject(facet, "fields", path));
-  for (const auto& [output_field, entry] : fields->items()) {
+  TRIB_ASSIGN_OR_RETURN(JsonValue fields, RequiredObject(facet, "fields", path));
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const std::string output_field(fields.key(i));
+    const JsonValue entry = fields[i];
     Result<ColumnLineageField> field = ReadLineageField(output_field, entry, kNoPath);
     if (!field.ok()) {
       return ReadLineageField(output_field, entry, Child(Child(path, "fields"), output_field))
@@ -600,25 +399,24 @@ Result<ColumnLineage> ReadColumnLineage(const json& facet, const std::string& pa
     }
     out.fields.push_back(std::move(field).value());
   }
-  TRIB_ASSIGN_OR_RETURN(const json* dataset, OptionalArray(facet, "dataset", path));
-  if (dataset != nullptr) {
-    for (size_t i = 0; i < dataset->size(); ++i) {
-      Result<InputFieldRef> ref = ReadInputField((*dataset)[i], kNoPath);
-      if (!ref.ok())
-        return ReadInputField((*dataset)[i], Child(Child(path, "dataset"), i)).status();
+  TRIB_ASSIGN_OR_RETURN(JsonValue dataset, OptionalArray(facet, "dataset", path));
+  if (dataset) {
+    for (size_t i = 0; i < dataset.size(); ++i) {
+      Result<InputFieldRef> ref = ReadInputField(dataset[i], kNoPath);
+      if (!ref.ok()) return ReadInputField(dataset[i], Child(Child(path, "dataset"), i)).status();
       out.dataset_wide.push_back(std::move(ref).value());
     }
   }
   return out;
 }
 
-Result<std::vector<DatasetIdentifier>> ReadSymlinks(const json& facet, const std::string& path) {
+Result<std::vector<DatasetIdentifier>> ReadSymlinks(JsonValue facet, const std::string& path) {
   std::vector<DatasetIdentifier> out;
-  TRIB_ASSIGN_OR_RETURN(const json* identifiers, OptionalArray(facet, "identifiers", path));
-  if (identifiers == nullptr) return out;
+  TRIB_ASSIGN_OR_RETURN(JsonValue identifiers, OptionalArray(facet, "identifiers", path));
+  if (!identifiers) return out;
   const std::string ids_path = Child(path, "identifiers");
-  for (size_t i = 0; i < identifiers->size(); ++i) {
-    const json& id = (*identifiers)[i];
+  for (size_t i = 0; i < identifiers.size(); ++i) {
+    JsonValue id = identifiers[i];
     const std::string p = Child(ids_path, i);
     if (!id.is_object()) return Expected("object", id, p);
     DatasetIdentifier link;
@@ -630,48 +428,47 @@ Result<std::vector<DatasetIdentifier>> ReadSymlinks(const json& facet, const std
   return out;
 }
 
-Result<LifecycleChange> ReadLifecycle(const json& facet, const std::string& path) {
+Result<LifecycleChange> ReadLifecycle(JsonValue facet, const std::string& path) {
   LifecycleChange out;
   // The state is kept as sent: a value outside the enum of 1-0-1 may come from a newer spec.
   TRIB_ASSIGN_OR_RETURN(out.state, RequiredString(facet, "lifecycleStateChange", path));
-  TRIB_ASSIGN_OR_RETURN(const json* previous, OptionalObject(facet, "previousIdentifier", path));
-  if (previous != nullptr) {
+  TRIB_ASSIGN_OR_RETURN(JsonValue previous, OptionalObject(facet, "previousIdentifier", path));
+  if (previous) {
     const std::string p = Child(path, "previousIdentifier");
     DatasetIdentifier id;
-    TRIB_ASSIGN_OR_RETURN(id.ns, RequiredString(*previous, "namespace", p, Empty::kRejected));
-    TRIB_ASSIGN_OR_RETURN(id.name, RequiredString(*previous, "name", p, Empty::kRejected));
+    TRIB_ASSIGN_OR_RETURN(id.ns, RequiredString(previous, "namespace", p, Empty::kRejected));
+    TRIB_ASSIGN_OR_RETURN(id.name, RequiredString(previous, "name", p, Empty::kRejected));
     out.previous = std::move(id);
   }
   return out;
 }
 
-Result<ParentRef> ReadParent(const json& facet, const std::string& path) {
+Result<ParentRef> ReadParent(JsonValue facet, const std::string& path) {
   ParentRef out;
-  TRIB_ASSIGN_OR_RETURN(const json* run, RequiredObject(facet, "run", path));
+  TRIB_ASSIGN_OR_RETURN(JsonValue run, RequiredObject(facet, "run", path));
   TRIB_ASSIGN_OR_RETURN(out.run_id,
-                        RequiredString(*run, "runId", Child(path, "run"), Empty::kRejected));
-  TRIB_ASSIGN_OR_RETURN(const json* job, RequiredObject(facet, "job", path));
+                        RequiredString(run, "runId", Child(path, "run"), Empty::kRejected));
+  TRIB_ASSIGN_OR_RETURN(JsonValue job, RequiredObject(facet, "job", path));
   const std::string job_path = Child(path, "job");
-  TRIB_ASSIGN_OR_RETURN(out.job_ns, RequiredString(*job, "namespace", job_path, Empty::kRejected));
-  TRIB_ASSIGN_OR_RETURN(out.job_name, RequiredString(*job, "name", job_path, Empty::kRejected));
+  TRIB_ASSIGN_OR_RETURN(out.job_ns, RequiredString(job, "namespace", job_path, Empty::kRejected));
+  TRIB_ASSIGN_OR_RETURN(out.job_name, RequiredString(job, "name", job_path, Empty::kRejected));
   // The spec requires both halves of root; each is read on its own, so a producer that sends
   // only one is not rejected.
-  TRIB_ASSIGN_OR_RETURN(const json* root, OptionalObject(facet, "root", path));
-  if (root == nullptr) return out;
+  TRIB_ASSIGN_OR_RETURN(JsonValue root, OptionalObject(facet, "root", path));
+  if (!root) return out;
   const std::string root_path = Child(path, "root");
-  TRIB_ASSIGN_OR_RETURN(const json* root_run, OptionalObject(*root, "run", root_path));
-  if (root_run != nullptr) {
+  TRIB_ASSIGN_OR_RETURN(JsonValue root_run, OptionalObject(root, "run", root_path));
+  if (root_run) {
     TRIB_ASSIGN_OR_RETURN(
         out.root_run_id,
-        RequiredString(*root_run, "runId", Child(root_path, "run"), Empty::kRejected));
+        RequiredString(root_run, "runId", Child(root_path, "run"), Empty::kRejected));
   }
-  TRIB_ASSIGN_OR_RETURN(const json* root_job, OptionalObject(*root, "job", root_path));
-  if (root_job != nullptr) {
+  TRIB_ASSIGN_OR_RETURN(JsonValue root_job, OptionalObject(root, "job", root_path));
+  if (root_job) {
     const std::string p = Child(root_path, "job");
     TRIB_ASSIGN_OR_RETURN(out.root_job_ns,
-                          RequiredString(*root_job, "namespace", p, Empty::kRejected));
-    TRIB_ASSIGN_OR_RETURN(out.root_job_name,
-                          RequiredString(*root_job, "name", p, Empty::kRejected));
+                          RequiredString(root_job, "namespace", p, Empty::kRejected));
+    TRIB_ASSIGN_OR_RETURN(out.root_job_name, RequiredString(root_job, "name", p, Empty::kRejected));
   }
   return out;
 }
@@ -681,49 +478,49 @@ Result<ParentRef> ReadParent(const json& facet, const std::string& path) {
 
 // Reads a dataset object. `io_key` is "inputFacets", "outputFacets", or empty for the static
 // dataset of a DatasetEvent.
-Result<DatasetRef> ReadDataset(const json& v, const std::string& path, std::string_view io_key,
+Result<DatasetRef> ReadDataset(JsonValue v, const std::string& path, std::string_view io_key,
                                const CanonicalText& text) {
   if (!v.is_object()) return Expected("object", v, path);
   DatasetRef ds;
   TRIB_ASSIGN_OR_RETURN(ds.ns, RequiredString(v, "namespace", path, Empty::kRejected));
   TRIB_ASSIGN_OR_RETURN(ds.name, RequiredString(v, "name", path, Empty::kRejected));
-  TRIB_ASSIGN_OR_RETURN(const json* facets, ReadFacets(v, "facets", path, text, &ds.facets));
+  TRIB_ASSIGN_OR_RETURN(JsonValue facets, ReadFacets(v, "facets", path, text, &ds.facets));
   if (!io_key.empty()) {
-    TRIB_ASSIGN_OR_RETURN(const json* io_facets, ReadFacets(v, io_key, path, text, nullptr));
-    if (io_facets != nullptr) ds.io_facets_json = text.Of(*io_facets);
+    TRIB_ASSIGN_OR_RETURN(JsonValue io_facets, ReadFacets(v, io_key, path, text, nullptr));
+    if (io_facets) ds.io_facets_json = text.Of(io_facets);
   }
   const std::string facets_path = Child(path, "facets");
-  if (const json* f = LiveFacet(facets, "schema")) {
-    TRIB_ASSIGN_OR_RETURN(ds.schema, ReadSchema(*f, Child(facets_path, "schema")));
+  if (JsonValue f = LiveFacet(facets, "schema")) {
+    TRIB_ASSIGN_OR_RETURN(ds.schema, ReadSchema(f, Child(facets_path, "schema")));
   }
-  if (const json* f = LiveFacet(facets, "columnLineage")) {
+  if (JsonValue f = LiveFacet(facets, "columnLineage")) {
     TRIB_ASSIGN_OR_RETURN(ds.column_lineage,
-                          ReadColumnLineage(*f, Child(facets_path, "columnLineage")));
+                          ReadColumnLineage(f, Child(facets_path, "columnLineage")));
   }
-  if (const json* f = LiveFacet(facets, "symlinks")) {
-    TRIB_ASSIGN_OR_RETURN(ds.symlinks, ReadSymlinks(*f, Child(facets_path, "symlinks")));
+  if (JsonValue f = LiveFacet(facets, "symlinks")) {
+    TRIB_ASSIGN_OR_RETURN(ds.symlinks, ReadSymlinks(f, Child(facets_path, "symlinks")));
   }
-  if (const json* f = LiveFacet(facets, "lifecycleStateChange")) {
+  if (JsonValue f = LiveFacet(facets, "lifecycleStateChange")) {
     TRIB_ASSIGN_OR_RETURN(ds.lifecycle,
-                          ReadLifecycle(*f, Child(facets_path, "lifecycleStateChange")));
+                          ReadLifecycle(f, Child(facets_path, "lifecycleStateChange")));
   }
   return ds;
 }
 
-Status ReadDatasetList(const json& event, std::string_view key, std::string_view io_key,
+Status ReadDatasetList(JsonValue event, std::string_view key, std::string_view io_key,
                        const CanonicalText& text, std::vector<DatasetRef>* out) {
-  TRIB_ASSIGN_OR_RETURN(const json* list, OptionalArray(event, key, ""));
-  if (list == nullptr) return Status::Ok();
+  TRIB_ASSIGN_OR_RETURN(JsonValue list, OptionalArray(event, key, ""));
+  if (!list) return Status::Ok();
   const std::string path = Child("", key);
-  out->reserve(list->size());
-  for (size_t i = 0; i < list->size(); ++i) {
-    TRIB_ASSIGN_OR_RETURN(DatasetRef ds, ReadDataset((*list)[i], Child(path, i), io_key, text));
+  out->reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    TRIB_ASSIGN_OR_RETURN(DatasetRef ds, ReadDataset(list[i], Child(path, i), io_key, text));
     out->push_back(std::move(ds));
   }
   return Status::Ok();
 }
 
-Result<EventType> ReadEventType(const json& event) {
+Result<EventType> ReadEventType(JsonValue event) {
   TRIB_ASSIGN_OR_RETURN(std::optional<std::string> text, OptionalString(event, "eventType", ""));
   if (!text) return EventType::kNone;
   static constexpr std::pair<std::string_view, EventType> kTypes[] = {
@@ -739,40 +536,40 @@ Result<EventType> ReadEventType(const json& event) {
                                  "/eventType");
 }
 
-Status ReadJob(const json& event, const CanonicalText& text, ParsedEvent* out) {
-  TRIB_ASSIGN_OR_RETURN(const json* job, RequiredObject(event, "job", ""));
-  TRIB_ASSIGN_OR_RETURN(out->job_ns, RequiredString(*job, "namespace", "/job", Empty::kRejected));
-  TRIB_ASSIGN_OR_RETURN(out->job_name, RequiredString(*job, "name", "/job", Empty::kRejected));
+Status ReadJob(JsonValue event, const CanonicalText& text, ParsedEvent* out) {
+  TRIB_ASSIGN_OR_RETURN(JsonValue job, RequiredObject(event, "job", ""));
+  TRIB_ASSIGN_OR_RETURN(out->job_ns, RequiredString(job, "namespace", "/job", Empty::kRejected));
+  TRIB_ASSIGN_OR_RETURN(out->job_name, RequiredString(job, "name", "/job", Empty::kRejected));
   // No job facet is interpreted; they are only kept.
-  return ReadFacets(*job, "facets", "/job", text, &out->job_facets).status();
+  return ReadFacets(job, "facets", "/job", text, &out->job_facets).status();
 }
 
-Status ReadRun(const json& event, const CanonicalText& text, ParsedEvent* out) {
-  TRIB_ASSIGN_OR_RETURN(const json* run, RequiredObject(event, "run", ""));
+Status ReadRun(JsonValue event, const CanonicalText& text, ParsedEvent* out) {
+  TRIB_ASSIGN_OR_RETURN(JsonValue run, RequiredObject(event, "run", ""));
   // Any non-empty id is accepted, as Marquez does: the spec asks for a UUID but fixtures
   // and older producers send other ids.
-  TRIB_ASSIGN_OR_RETURN(out->run_id, RequiredString(*run, "runId", "/run", Empty::kRejected));
-  TRIB_ASSIGN_OR_RETURN(const json* facets,
-                        ReadFacets(*run, "facets", "/run", text, &out->run_facets));
-  if (const json* f = LiveFacet(facets, "parent")) {
-    TRIB_ASSIGN_OR_RETURN(out->parent, ReadParent(*f, "/run/facets/parent"));
+  TRIB_ASSIGN_OR_RETURN(out->run_id, RequiredString(run, "runId", "/run", Empty::kRejected));
+  TRIB_ASSIGN_OR_RETURN(JsonValue facets,
+                        ReadFacets(run, "facets", "/run", text, &out->run_facets));
+  if (JsonValue f = LiveFacet(facets, "parent")) {
+    TRIB_ASSIGN_OR_RETURN(out->parent, ReadParent(f, "/run/facets/parent"));
   }
-  if (const json* f = LiveFacet(facets, "errorMessage")) {
+  if (JsonValue f = LiveFacet(facets, "errorMessage")) {
     TRIB_ASSIGN_OR_RETURN(out->error_message,
-                          RequiredString(*f, "message", "/run/facets/errorMessage"));
+                          RequiredString(f, "message", "/run/facets/errorMessage"));
   }
   return Status::Ok();
 }
 
-Result<ParsedEvent> ReadEvent(const json& event, const CanonicalText& text) {
+Result<ParsedEvent> ReadEvent(JsonValue event, const CanonicalText& text) {
   if (!event.is_object()) return Expected("a JSON object", event, "");
   ParsedEvent out;
   // The kind comes from the keys present, never from schemaURL (see the header).
-  const bool has_run = event.contains("run");
-  const bool has_job = event.contains("job");
+  const bool has_run = static_cast<bool>(event.find("run"));
+  const bool has_job = static_cast<bool>(event.find("job"));
   if (has_run && has_job) {
     out.kind = EventKind::kRun;
-  } else if (event.contains("dataset")) {
+  } else if (event.find("dataset")) {
     out.kind = EventKind::kDataset;
   } else if (has_job) {
     out.kind = EventKind::kJob;
@@ -801,8 +598,8 @@ Result<ParsedEvent> ReadEvent(const json& event, const CanonicalText& text) {
       TRIB_RETURN_IF_ERROR(ReadJob(event, text, &out));
       break;
     case EventKind::kDataset: {
-      TRIB_ASSIGN_OR_RETURN(const json* dataset, RequiredObject(event, "dataset", ""));
-      TRIB_ASSIGN_OR_RETURN(out.dataset, ReadDataset(*dataset, "/dataset", "", text));
+      TRIB_ASSIGN_OR_RETURN(JsonValue dataset, RequiredObject(event, "dataset", ""));
+      TRIB_ASSIGN_OR_RETURN(out.dataset, ReadDataset(dataset, "/dataset", "", text));
       return out;
     }
   }
@@ -816,10 +613,10 @@ Result<ParsedEvent> ReadEvent(const json& event, const CanonicalText& text) {
 Result<ParsedEvent> EventParser::Parse(std::string_view bytes, std::string* canonical) const {
   // Every nlohmann call stays inside this try: exceptions never leave the parser.
   try {
-    json doc;
-    TRIB_RETURN_IF_ERROR(ParseJson(bytes, options_.max_depth, options_.max_string_bytes, &doc));
-    CanonicalText text(doc, bytes.size());
-    TRIB_ASSIGN_OR_RETURN(ParsedEvent event, ReadEvent(doc, text));
+    JsonDoc doc;
+    TRIB_RETURN_IF_ERROR(doc.Parse(bytes, {options_.max_depth, options_.max_string_bytes}));
+    CanonicalText text(doc.root(), bytes.size());
+    TRIB_ASSIGN_OR_RETURN(ParsedEvent event, ReadEvent(doc.root(), text));
     if (canonical != nullptr) *canonical = std::move(text.text());
     return event;
   } catch (const std::exception& e) {
@@ -841,13 +638,16 @@ Result<std::vector<std::string>> EventParser::SplitBatch(std::string_view body, 
       }
       return events;
     }
-    json doc;
+    JsonDoc doc;
     // One extra level for the array that holds the events, so that an event accepted by
     // Parse is also accepted inside a batch.
-    TRIB_RETURN_IF_ERROR(ParseJson(body, options_.max_depth + 1, options_.max_string_bytes, &doc));
-    if (!doc.is_array()) return Expected("a JSON array", doc, "");
-    events.reserve(doc.size());
-    for (const json& element : doc) events.push_back(element.dump());
+    TRIB_RETURN_IF_ERROR(doc.Parse(body, {options_.max_depth + 1, options_.max_string_bytes}));
+    const JsonValue list = doc.root();
+    if (!list.is_array()) return Expected("a JSON array", list, "");
+    events.reserve(list.size());
+    for (size_t i = 0; i < list.size(); ++i) {
+      events.push_back(std::move(CanonicalText(list[i], 0).text()));
+    }
     return events;
   } catch (const std::exception& e) {
     return Status::InvalidArgument("cannot split batch: " + ScrubUtf8(e.what()), "");
