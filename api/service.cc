@@ -83,7 +83,9 @@ void Service::StartPipeline() {
     LineageGraph* g = graph_.get();
     listener = [g](const GraphDelta& d) { g->ApplyDelta(d); };
   }
-  pipeline_ = std::make_unique<IngestPipeline>(*store_, std::move(listener));
+  // An ingest-only service belongs to a process that exits when the ingest is done.
+  pipeline_ = std::make_unique<IngestPipeline>(*store_, std::move(listener),
+                                               IngestPipeline::kMaxGroup, options_.ingest_only);
 }
 
 Service::ParsedChunk Service::ParseTexts(std::vector<std::string> texts) {
@@ -481,6 +483,7 @@ Status Service::Rebuild() {
     return Status::Ok();
   });
   if (status.ok()) status = store_->Commit(*writer);
+  if (options_.ingest_only) writer->AbandonCache();  // the process exits next (StartPipeline)
   writer.reset();
   if (status.ok()) status = store_->FinishRebuild();
   if (status.ok() && !options_.ingest_only) {

@@ -22,8 +22,12 @@ void StartStage(const char* name) {
 
 }  // namespace
 
-IngestPipeline::IngestPipeline(GraphStore& store, CommitListener listener, size_t max_group)
-    : store_(store), listener_(std::move(listener)), max_group_(max_group) {
+IngestPipeline::IngestPipeline(GraphStore& store, CommitListener listener, size_t max_group,
+                               bool process_ends_with_it)
+    : store_(store),
+      listener_(std::move(listener)),
+      max_group_(max_group),
+      process_ends_with_it_(process_ends_with_it) {
   writer_ = std::thread([this] {
     StartStage("trib-writer");
     WriterLoop();
@@ -160,6 +164,7 @@ void IngestPipeline::WriterLoop() {
     if (writer->over_budget()) (void)writer->WaitInFlight();
   }
   (void)writer->WaitInFlight();
+  if (process_ends_with_it_) writer->AbandonCache();
 }
 
 void IngestPipeline::CommitLoop() {

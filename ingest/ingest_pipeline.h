@@ -41,8 +41,12 @@ class IngestPipeline {
  public:
   using CommitListener = std::function<void(const GraphDelta&)>;
 
-  // `store` must outlive the pipeline. At most `max_group` events share one commit.
-  IngestPipeline(GraphStore& store, CommitListener listener, size_t max_group = 512);
+  // `store` must outlive the pipeline. At most `max_group` events share one commit. With
+  // `process_ends_with_it`, the process exits soon after the pipeline stops: the writer leaves
+  // its cache to the exit rather than freeing it (StoreWriter::AbandonCache).
+  static constexpr size_t kMaxGroup = 512;
+  IngestPipeline(GraphStore& store, CommitListener listener, size_t max_group = kMaxGroup,
+                 bool process_ends_with_it = false);
   ~IngestPipeline();  // finishes what is queued, then stops
   IngestPipeline(const IngestPipeline&) = delete;
   IngestPipeline& operator=(const IngestPipeline&) = delete;
@@ -78,6 +82,7 @@ class IngestPipeline {
   GraphStore& store_;
   CommitListener listener_;
   size_t max_group_;
+  bool process_ends_with_it_;
   EventApplier applier_;
   std::mutex mu_;
   std::condition_variable cv_;

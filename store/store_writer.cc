@@ -1,6 +1,7 @@
 #include "store/store_writer.h"
 
 #include <algorithm>
+#include <mutex>
 #include <tuple>
 #include <utility>
 
@@ -603,6 +604,29 @@ void StoreWriter::TrimCache() {
   names_ = std::move(names);
   kept_nodes_ = std::move(kept);
   cached_ = names_.size() + kept_nodes_.size();
+}
+
+void StoreWriter::AbandonCache() {
+  struct Cache {
+    decltype(names_) names;
+    decltype(nodes_) nodes;
+    decltype(kept_nodes_) kept_nodes;
+    decltype(runs_) runs;
+    decltype(lists_) lists;
+    decltype(field_lists_) field_lists;
+    decltype(schemas_) schemas;
+  };
+  // Never destroyed, not even by exit(): that would free the entries one by one after all.
+  static std::mutex mu;
+  static auto* abandoned = new std::vector<std::unique_ptr<Cache>>();
+  auto cache = std::make_unique<Cache>(
+      Cache{std::move(names_), std::move(nodes_), std::move(kept_nodes_), std::move(runs_),
+            std::move(lists_), std::move(field_lists_), std::move(schemas_)});
+  {
+    std::lock_guard lock(mu);
+    abandoned->push_back(std::move(cache));
+  }
+  DropCache();
 }
 
 void StoreWriter::DropCache() {

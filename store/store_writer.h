@@ -95,6 +95,13 @@ class StoreWriter {
   void PutEdge(const EdgeRecord& edge);  // in_edges, or out_edges for kWrite (see ListKey)
   void PutSchema(NodeId dataset, Micros time, const std::vector<SchemaColumn>& cols);
 
+  // Leaves the read cache to the end of the process instead of freeing it, and starts over
+  // with an empty one; only with nothing pending (after a commit, or WaitInFlight once the
+  // last batch is sealed). For a process that exits once its ingest is done, where freeing
+  // millions of entries one by one is time spent for nothing (0.7 s of an ingest of 60,000
+  // events). The cache stays reachable, so leak checkers do not report it.
+  void AbandonCache();
+
   // Pipelined commits. Seal moves the pending writes, their delta and the counters into a
   // batch for GraphStore::Write, whose result `written` must carry, and leaves this writer
   // empty and ready for more. At most one sealed batch may be in flight: call WaitInFlight

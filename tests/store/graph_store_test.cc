@@ -479,6 +479,34 @@ TEST_F(GraphStoreTest, TheCacheStartsOverKeepingExactNames) {
   EXPECT_EQ(**w->FindName(x), ds);
 }
 
+TEST_F(GraphStoreTest, AfterTheCacheIsAbandonedEverythingIsReadFromTheStore) {
+  auto store = Open();
+  auto w = store->NewWriter();
+  const std::string x = DatasetNameKey("ns", "x");
+  NodeId ds = w->AllocateId();
+  w->PutName(x, ds);
+  w->PutNode(Dataset(ds, "x"));
+  NodeId f = w->AllocateId();
+  w->PutName(FieldNameKey(ds, "a"), f);
+  for (int i = 0; i < 3; ++i) w->PutEdge(Derive(100 + i, f, 1));
+  ASSERT_TRUE(store->Commit(*w).ok());
+  ASSERT_EQ(w->Edges(f, EdgeKind::kDerive)->size(), 3u);  // cached
+  w->AbandonCache();
+  EXPECT_EQ(**w->FindName(x), ds);
+  ASSERT_TRUE(w->GetNode(ds)->has_value());
+  EXPECT_EQ((*w->GetNode(ds))->name, "x");
+  ASSERT_EQ(w->FieldsOf(ds)->size(), 1u);
+  // The field existed before: its list is read from the store, then written on.
+  w->PutEdge(Derive(200, f, 1));
+  auto in = w->Edges(f, EdgeKind::kDerive);
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->size(), 4u);
+  ASSERT_TRUE(store->Commit(*w).ok());
+  auto again = store->NewWriter()->Edges(f, EdgeKind::kDerive);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->size(), 4u);
+}
+
 // Each edge is stored once, where ingest reads it: read and derive edges by their target,
 // write edges by their source.
 TEST_F(GraphStoreTest, EachEdgeIsStoredOnceInTheDirectionIngestReadsIt) {
