@@ -1,5 +1,7 @@
 #include "ingest/event_parser.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
@@ -168,11 +170,16 @@ class CanonicalText {
   // As json::dump() writes a string (with ensure_ascii off): strings without a quote, a
   // backslash or a control character are copied (the parser has checked their UTF-8).
   void WriteString(std::string_view s) {
-    for (char c : s) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') {
-        text_ += json(s).dump();
-        return;
-      }
+    static constexpr auto kEscaped = [] {
+      std::array<bool, 256> t{};
+      for (int c = 0; c < 0x20; ++c) t[c] = true;
+      t['"'] = t['\\'] = true;
+      return t;
+    }();
+    if (std::any_of(s.begin(), s.end(),
+                    [](char c) { return kEscaped[static_cast<unsigned char>(c)]; })) {
+      text_ += json(s).dump();
+      return;
     }
     text_ += '"';
     text_ += s;

@@ -31,8 +31,6 @@ std::string Describe(std::string_view what) {
 // ---------------------------------------------------------------------------------------------
 // JsonValue
 
-JsonValue::Type JsonValue::type() const { return doc_->nodes_[index_].type; }
-
 const char* JsonValue::type_name() const {
   switch (type()) {
     case Type::kNull:
@@ -50,36 +48,22 @@ const char* JsonValue::type_name() const {
   }
 }
 
-std::string_view JsonValue::string() const {
-  const JsonDoc::Node& n = doc_->nodes_[index_];
-  return doc_->Chars(n.a, n.b);
-}
-
-bool JsonValue::boolean() const { return doc_->nodes_[index_].boolean; }
-int64_t JsonValue::integer() const { return doc_->nodes_[index_].integer; }
-uint64_t JsonValue::unsigned_integer() const { return doc_->nodes_[index_].unsigned_integer; }
-double JsonValue::floating() const { return doc_->nodes_[index_].floating; }
-
-size_t JsonValue::size() const {
-  const JsonDoc::Node& n = doc_->nodes_[index_];
-  return n.type == Type::kArray || n.type == Type::kObject ? n.b : 0;
-}
-
-JsonValue JsonValue::operator[](size_t i) const {
-  return JsonValue(doc_, doc_->children_[doc_->nodes_[index_].a + i].value);
-}
-
-std::string_view JsonValue::key(size_t i) const {
-  const JsonDoc::Child& c = doc_->children_[doc_->nodes_[index_].a + i];
-  return doc_->Chars(c.key_offset, c.key_size);
-}
-
 JsonValue JsonValue::find(std::string_view k) const {
   const JsonDoc::Node& n = doc_->nodes_[index_];
   if (n.type != Type::kObject) return JsonValue();
   const JsonDoc::Child* first = doc_->children_.data() + n.a;
   const JsonDoc::Child* last = first + n.b;
   const JsonDoc* doc = doc_;
+  // Most objects of an event have a few members: comparing sizes first passes most of them.
+  constexpr uint32_t kScanBelow = 8;
+  if (n.b < kScanBelow) {
+    for (const JsonDoc::Child* c = first; c != last; ++c) {
+      if (c->key_size == k.size() && doc->Chars(c->key_offset, c->key_size) == k) {
+        return JsonValue(doc_, c->value);
+      }
+    }
+    return JsonValue();
+  }
   const JsonDoc::Child* it =
       std::lower_bound(first, last, k, [doc](const JsonDoc::Child& c, std::string_view key) {
         return doc->Chars(c.key_offset, c.key_size) < key;

@@ -46,7 +46,7 @@ class JsonValue {
   JsonValue() = default;
   explicit operator bool() const { return doc_ != nullptr; }
 
-  Type type() const;
+  inline Type type() const;
   bool is_null() const { return type() == Type::kNull; }
   bool is_boolean() const { return type() == Type::kBoolean; }
   bool is_string() const { return type() == Type::kString; }
@@ -56,17 +56,17 @@ class JsonValue {
   const char* type_name() const;
 
   // The value of a string, boolean or number; the type must match.
-  std::string_view string() const;
-  bool boolean() const;
-  int64_t integer() const;
-  uint64_t unsigned_integer() const;
-  double floating() const;
+  inline std::string_view string() const;
+  inline bool boolean() const;
+  inline int64_t integer() const;
+  inline uint64_t unsigned_integer() const;
+  inline double floating() const;
 
   // Containers: the number of elements or members, element or member `i` (members in key
   // order), and a member's key.
-  size_t size() const;
-  JsonValue operator[](size_t i) const;
-  std::string_view key(size_t i) const;
+  inline size_t size() const;
+  inline JsonValue operator[](size_t i) const;
+  inline std::string_view key(size_t i) const;
   // The member `key` of an object, or no value when it has none (also when this is not an
   // object). Binary search: O(log members).
   JsonValue find(std::string_view key) const;
@@ -119,12 +119,40 @@ class JsonDoc {
   };
 
   std::string_view Chars(uint32_t offset, uint32_t size) const {
-    return std::string_view(chars_).substr(offset, size);
+    return std::string_view(chars_.data() + offset, size);
   }
 
   std::vector<Node> nodes_;  // the root first
   std::vector<Child> children_;
   std::string chars_;
 };
+
+// Accessors are inline: the parser calls them for every value of every event.
+
+JsonValue::Type JsonValue::type() const { return doc_->nodes_[index_].type; }
+
+std::string_view JsonValue::string() const {
+  const JsonDoc::Node& n = doc_->nodes_[index_];
+  return doc_->Chars(n.a, n.b);
+}
+
+bool JsonValue::boolean() const { return doc_->nodes_[index_].boolean; }
+int64_t JsonValue::integer() const { return doc_->nodes_[index_].integer; }
+uint64_t JsonValue::unsigned_integer() const { return doc_->nodes_[index_].unsigned_integer; }
+double JsonValue::floating() const { return doc_->nodes_[index_].floating; }
+
+size_t JsonValue::size() const {
+  const JsonDoc::Node& n = doc_->nodes_[index_];
+  return n.type == Type::kArray || n.type == Type::kObject ? n.b : 0;
+}
+
+JsonValue JsonValue::operator[](size_t i) const {
+  return JsonValue(doc_, doc_->children_[doc_->nodes_[index_].a + i].value);
+}
+
+std::string_view JsonValue::key(size_t i) const {
+  const JsonDoc::Child& c = doc_->children_[doc_->nodes_[index_].a + i];
+  return doc_->Chars(c.key_offset, c.key_size);
+}
 
 }  // namespace tributary
