@@ -197,7 +197,9 @@ class Application {
   Status ApplyRunState(RunRecord* run);
   // Adds what `report` says as edges of `job` (kNoNode for static lineage).
   Status AddEdges(NodeId job, NodeId run, const Report& report, Micros lineage_time);
-  Status AddEdge(EdgeRecord e, Micros lineage_time);
+  // `transforms`: those of a derive edge, kept apart from `e` (whose own are not read) so
+  // that an edge reported again as it is costs no copy of them.
+  Status AddEdge(EdgeRecord e, Micros lineage_time, const std::vector<Transform>& transforms);
   // Retires the job's current edges not in `keep`, at t_.
   Status Retire(NodeId job, const Report& keep);
   Status RetireStatic(NodeId dataset, const Report& keep);
@@ -499,7 +501,8 @@ Status Application::ApplyRunState(RunRecord* run) {
   return Status::Ok();
 }
 
-Status Application::AddEdge(EdgeRecord e, Micros lineage_time) {
+Status Application::AddEdge(EdgeRecord e, Micros lineage_time,
+                            const std::vector<Transform>& transforms) {
   // The writer's own list: the pointers into it are not used after the first PutEdge.
   TRIB_ASSIGN_OR_RETURN(std::span<const EdgeRecord> existing,
                         w_.EdgesBetween(e.from, e.kind, e.to));
@@ -517,6 +520,7 @@ Status Application::AddEdge(EdgeRecord e, Micros lineage_time) {
     if (covering) return Status::Ok();
     e.first_seen = t_;
     e.retired = std::min(lineage_time, next_start);
+    e.transforms = transforms;
     if (e.retired > e.first_seen) w_.PutEdge(e);
     return Status::Ok();
   }
@@ -524,28 +528,28 @@ Status Application::AddEdge(EdgeRecord e, Micros lineage_time) {
     if (covering) return Status::Ok();  // closed after t by a newer report
     e.first_seen = t_;
     e.retired = kForever;
+    e.transforms = transforms;
     w_.PutEdge(e);
     return Status::Ok();
   }
   if (open->first_seen > t_) return Status::Ok();  // a newer report opened it
-  EdgeRecord updated = *open;
-  if (e.kind == EdgeKind::kDerive && open->transforms != e.transforms) {
-    if (open->last_run == e.last_run || open->first_seen == t_) {
-      updated.transforms = e.transforms;  // the same run told more
-    } else {
-      // Another run derives it differently: close the old interval, open a new one.
-      updated.retired = t_;
-      w_.PutEdge(updated);
-      e.first_seen = t_;
-      e.retired = kForever;
-      w_.PutEdge(e);
-      return Status::Ok();
-    }
-  }
   // An edge reported again as it is is not rewritten: which run last reported a current edge
   // follows from its job's lineage run (see EdgeRecord::last_run), and rewriting every edge
   // of every run would cost most of ingest.
-  if (updated.transforms != open->transforms) w_.PutEdge(updated);
+  if (e.kind != EdgeKind::kDerive || open->transforms == transforms) return Status::Ok();
+  EdgeRecord updated = *open;
+  if (open->last_run == e.last_run || open->first_seen == t_) {
+    updated.transforms = transforms;  // the same run told more
+    w_.PutEdge(updated);
+    return Status::Ok();
+  }
+  // Another run derives it differently: close the old interval, open a new one.
+  updated.retired = t_;
+  w_.PutEdge(updated);
+  e.first_seen = t_;
+  e.retired = kForever;
+  e.transforms = transforms;
+  w_.PutEdge(e);
   return Status::Ok();
 }
 
@@ -558,7 +562,7 @@ Status Application::AddEdges(NodeId job, NodeId run, const Report& report, Micro
       e.to = job;
       e.job = job;
       e.last_run = run;
-      TRIB_RETURN_IF_ERROR(AddEdge(std::move(e), lineage_time));
+      TRIB_RETURN_IF_ERROR(AddEdge(std::move(e), lineage_time, {}));
     }
     for (NodeId out : report.outputs) {
       EdgeRecord e;
@@ -567,7 +571,7 @@ Status Application::AddEdges(NodeId job, NodeId run, const Report& report, Micro
       e.to = out;
       e.job = job;
       e.last_run = run;
-      TRIB_RETURN_IF_ERROR(AddEdge(std::move(e), lineage_time));
+      TRIB_RETURN_IF_ERROR(AddEdge(std::move(e), lineage_time, {}));
     }
   }
   // The edges into the fields this event derives are read together.
@@ -581,8 +585,7 @@ Status Application::AddEdges(NodeId job, NodeId run, const Report& report, Micro
     e.to = pair.second;
     e.job = job;
     e.last_run = run;
-    e.transforms = transforms;
-    TRIB_RETURN_IF_ERROR(AddEdge(std::move(e), lineage_time));
+    TRIB_RETURN_IF_ERROR(AddEdge(std::move(e), lineage_time, transforms));
   }
   return Status::Ok();
 }
