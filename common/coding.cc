@@ -19,23 +19,6 @@ void PutTimeKey(std::string* dst, int64_t t) {
   PutFixed64BE(dst, static_cast<uint64_t>(t) ^ (uint64_t{1} << 63));
 }
 
-void PutVarint64(std::string* dst, uint64_t v) {
-  while (v >= 0x80) {
-    dst->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  dst->push_back(static_cast<char>(v));
-}
-
-void PutVarsint64(std::string* dst, int64_t v) {
-  PutVarint64(dst, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
-}
-
-void PutLengthPrefixed(std::string* dst, std::string_view s) {
-  PutVarint64(dst, s.size());
-  dst->append(s.data(), s.size());
-}
-
 uint64_t DecodeFixed64BE(const char* p) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);

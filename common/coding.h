@@ -17,9 +17,21 @@ namespace tributary {
 
 void PutFixed64BE(std::string* dst, uint64_t v);
 void PutTimeKey(std::string* dst, int64_t t);  // sign-flipped big-endian
-void PutVarint64(std::string* dst, uint64_t v);
-void PutVarsint64(std::string* dst, int64_t v);  // zig-zag
-void PutLengthPrefixed(std::string* dst, std::string_view s);
+// Inline, as records are encoded a varint at a time: lengths, counts and flags fit in one byte.
+inline void PutVarint64(std::string* dst, uint64_t v) {
+  while (v >= 0x80) {
+    dst->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  dst->push_back(static_cast<char>(v));
+}
+inline void PutVarsint64(std::string* dst, int64_t v) {  // zig-zag
+  PutVarint64(dst, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+inline void PutLengthPrefixed(std::string* dst, std::string_view s) {
+  PutVarint64(dst, s.size());
+  dst->append(s.data(), s.size());
+}
 
 uint64_t DecodeFixed64BE(const char* p);
 int64_t DecodeTimeKey(const char* p);
