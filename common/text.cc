@@ -46,9 +46,6 @@ std::string PercentEncode(std::string_view s) {
   return out;
 }
 
-// Replaces every byte that is not part of a well-formed UTF-8 sequence with '?', so that a
-// message can always be embedded in a JSON error response (nlohmann's dump() throws on
-// invalid UTF-8).
 std::string ScrubUtf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());
