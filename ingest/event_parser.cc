@@ -102,32 +102,34 @@ Result<bool> OptionalBool(JsonValue obj, std::string_view key, const std::string
   return v.boolean();
 }
 
+// The member `key` of `obj`, which must be present and of `type` (`what` in messages).
+Result<JsonValue> RequiredOfType(JsonValue obj, std::string_view key, const std::string& path,
+                                 JsonValue::Type type, std::string_view what) {
+  JsonValue v = obj.find(key);
+  if (!v) return Missing(Child(path, key));
+  if (v.type() != type) return Expected(what, v, Child(path, key));
+  return v;
+}
+
+// The member `key` of `obj` if of `type`; no value when absent or null.
+Result<JsonValue> OptionalOfType(JsonValue obj, std::string_view key, const std::string& path,
+                                 JsonValue::Type type, std::string_view what) {
+  JsonValue v = Member(obj, key);
+  if (v && v.type() != type) return Expected(what, v, Child(path, key));
+  return v;
+}
+
 Result<JsonValue> RequiredObject(JsonValue obj, std::string_view key, const std::string& path) {
-  JsonValue v = obj.find(key);
-  if (!v) return Missing(Child(path, key));
-  if (!v.is_object()) return Expected("object", v, Child(path, key));
-  return v;
+  return RequiredOfType(obj, key, path, JsonValue::Type::kObject, "object");
 }
-
-// An optional object member: no value when absent or null.
 Result<JsonValue> OptionalObject(JsonValue obj, std::string_view key, const std::string& path) {
-  JsonValue v = Member(obj, key);
-  if (v && !v.is_object()) return Expected("object", v, Child(path, key));
-  return v;
+  return OptionalOfType(obj, key, path, JsonValue::Type::kObject, "object");
 }
-
 Result<JsonValue> RequiredArray(JsonValue obj, std::string_view key, const std::string& path) {
-  JsonValue v = obj.find(key);
-  if (!v) return Missing(Child(path, key));
-  if (!v.is_array()) return Expected("array", v, Child(path, key));
-  return v;
+  return RequiredOfType(obj, key, path, JsonValue::Type::kArray, "array");
 }
-
-// An optional array member: no value when absent or null.
 Result<JsonValue> OptionalArray(JsonValue obj, std::string_view key, const std::string& path) {
-  JsonValue v = Member(obj, key);
-  if (v && !v.is_array()) return Expected("array", v, Child(path, key));
-  return v;
+  return OptionalOfType(obj, key, path, JsonValue::Type::kArray, "array");
 }
 
 // ---------------------------------------------------------------------------------------------
