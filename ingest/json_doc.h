@@ -29,7 +29,7 @@ namespace tributary {
 class JsonDoc;
 
 // A value of a JsonDoc, or no value at all (false in a condition): what a lookup of an absent
-// member returns. Only has_value() and the conversion to bool may be called on no value.
+// member returns. Only the conversion to bool may be called on no value.
 class JsonValue {
  public:
   enum class Type : uint8_t {
@@ -68,7 +68,7 @@ class JsonValue {
   inline JsonValue operator[](size_t i) const;
   inline std::string_view key(size_t i) const;
   // The member `key` of an object, or no value when it has none (also when this is not an
-  // object). Binary search: O(log members).
+  // object). A scan of an object of a few members, a binary search of a larger one.
   JsonValue find(std::string_view key) const;
 
   // Identifies the value within its document.
