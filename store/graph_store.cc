@@ -37,11 +37,11 @@ class BatchSorter : public rocksdb::WriteBatch::Handler {
  public:
   rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key,
                         const rocksdb::Slice& value) override {
-    ops_.push_back({cf, static_cast<uint32_t>(ops_.size()), false, key, value});
+    ops_.push_back({cf, static_cast<uint32_t>(ops_.size()), Prefix(key), false, key, value});
     return rocksdb::Status::OK();
   }
   rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
-    ops_.push_back({cf, static_cast<uint32_t>(ops_.size()), true, key, {}});
+    ops_.push_back({cf, static_cast<uint32_t>(ops_.size()), Prefix(key), true, key, {}});
     return rocksdb::Status::OK();
   }
 
@@ -61,6 +61,7 @@ class BatchSorter : public rocksdb::WriteBatch::Handler {
     }
     std::sort(ops_.begin(), ops_.end(), [](const Op& a, const Op& b) {
       if (a.cf != b.cf) return a.cf < b.cf;
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
       const int c = a.key.compare(b.key);
       return c != 0 ? c < 0 : a.order < b.order;
     });
@@ -76,9 +77,19 @@ class BatchSorter : public rocksdb::WriteBatch::Handler {
   struct Op {
     uint32_t cf;
     uint32_t order;
+    // The key's first 8 bytes, big-endian, zero-padded: ordered as the keys are where they
+    // differ, so most comparisons (keys start with a node id) read no key bytes.
+    uint64_t prefix;
     bool del;
     rocksdb::Slice key, value;
   };
+  static uint64_t Prefix(const rocksdb::Slice& key) {
+    uint64_t p = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      p = (p << 8) | (i < key.size() ? static_cast<unsigned char>(key[i]) : 0);
+    }
+    return p;
+  }
   std::vector<Op> ops_;
 };
 
