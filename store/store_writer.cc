@@ -303,12 +303,12 @@ std::vector<EdgeRecord>* StoreWriter::CacheList(const ListKey& key, std::vector<
     pending_.erase(it);
   }
   cached_ += 1 + out.size();
-  return &lists_.emplace(key, std::move(out)).first->second;
+  return lists_.emplace(key, std::move(out));
 }
 
 Result<std::vector<EdgeRecord>*> StoreWriter::List(NodeId node, EdgeKind kind) {
   const ListKey key{node, kind};
-  if (auto it = lists_.find(key); it != lists_.end()) return &it->second;
+  if (std::vector<EdgeRecord>* list = lists_.find(key)) return list;
   std::vector<EdgeRecord> out;
   if (!Fresh(node)) {
     const bool incoming = CachedIncoming(kind);
@@ -367,7 +367,7 @@ Status StoreWriter::PrefetchNodes(std::vector<NodeId> ids) {
 
 Status StoreWriter::PrefetchLists(std::vector<NodeId> nodes, EdgeKind kind) {
   // Fresh nodes need no read: List starts their lists empty.
-  std::erase_if(nodes, [&](NodeId n) { return Fresh(n) || lists_.count({n, kind}) > 0; });
+  std::erase_if(nodes, [&](NodeId n) { return Fresh(n) || lists_.contains({n, kind}); });
   if (nodes.size() < 2) return Status::Ok();
   SortUnique(&nodes);
   const bool incoming = CachedIncoming(kind);
@@ -562,17 +562,17 @@ void StoreWriter::CacheEdge(const EdgeRecord& e) {
   const bool incoming = CachedIncoming(e.kind);
   const ListKey key{incoming ? e.to : e.from, e.kind};
   auto less = incoming ? InLess : OutLess;
-  auto it = lists_.find(key);
-  if (it == lists_.end()) {
+  std::vector<EdgeRecord>* list = lists_.find(key);
+  if (list == nullptr) {
     if (!Fresh(key.node)) {
       // Not cached: kept aside until the commit, for a load before it to merge in.
       Upsert(&pending_[key], e, less);
       return;
     }
-    it = lists_.emplace(key, std::vector<EdgeRecord>()).first;  // a fresh node had none
+    list = lists_.emplace(key, std::vector<EdgeRecord>());  // a fresh node had none
     ++cached_;
   }
-  Upsert(&it->second, e, less);
+  Upsert(list, e, less);
   ++cached_;
 }
 

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/edge_list_map.h"
 #include "store/model.h"
 
 namespace rocksdb {
@@ -151,11 +152,7 @@ class StoreWriter {
   // list only: kRead and kDerive edges in the list of edges into their target (in_edges,
   // key order: from, job, first_seen), kWrite edges in the list out of their source
   // (out_edges, key order: to, job, first_seen). Those are the lists ingest reads.
-  struct ListKey {
-    NodeId node;
-    EdgeKind kind;
-    bool operator==(const ListKey&) const = default;
-  };
+  using ListKey = EdgeListMap::Key;
   struct ListKeyHash {
     size_t operator()(const ListKey& k) const {
       uint64_t h = (k.node * 4 + static_cast<uint64_t>(k.kind)) * 0x9e3779b97f4a7c15ULL;
@@ -207,7 +204,7 @@ class StoreWriter {
   // Caches `n`, read from the store as the record of `id`, in the map its kind goes to.
   const NodeRecord* CacheNode(NodeId id, std::optional<NodeRecord> n);
   std::unordered_map<NodeId, std::optional<RunRecord>> runs_;
-  EdgeLists lists_;
+  EdgeListMap lists_;
   // Pending edges of lists not cached, by list; emptied by each commit.
   EdgeLists pending_;
   // Each dataset's field names and ids, sorted by name key: complete, as PutName adds to
