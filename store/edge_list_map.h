@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "store/model.h"
@@ -27,6 +28,17 @@ class EdgeListMap {
     EdgeKind kind;
     bool operator==(const Key&) const = default;
   };
+
+  EdgeListMap() = default;
+  // A map moved from is empty and usable.
+  EdgeListMap(EdgeListMap&& other) noexcept { *this = std::move(other); }
+  EdgeListMap& operator=(EdgeListMap&& other) noexcept {
+    slots_ = std::move(other.slots_);
+    other.slots_.clear();
+    size_ = std::exchange(other.size_, 0);
+    shift_ = std::exchange(other.shift_, 64);
+    return *this;
+  }
 
   // The list of `key`, or null when there is none.
   std::vector<EdgeRecord>* find(const Key& key);

@@ -50,5 +50,17 @@ TEST(EdgeListMapTest, ClearEmptiesItForReuse) {
   EXPECT_EQ(map.find({7, EdgeKind::kDerive})->front().from, 70u);
 }
 
+TEST(EdgeListMapTest, AMapMovedFromIsEmptyAndUsable) {
+  EdgeListMap map;
+  for (NodeId n = 1; n <= 100; ++n) map.emplace({n, EdgeKind::kDerive}, ListOf(n, 1));
+  EdgeListMap taken(std::move(map));
+  EXPECT_EQ(taken.size(), 100u);
+  EXPECT_TRUE(taken.contains({50, EdgeKind::kDerive}));
+  EXPECT_EQ(map.size(), 0u);  // NOLINT(bugprone-use-after-move): the contract under test
+  EXPECT_FALSE(map.contains({50, EdgeKind::kDerive}));
+  map.emplace({50, EdgeKind::kDerive}, ListOf(500, 1));
+  EXPECT_EQ(map.find({50, EdgeKind::kDerive})->front().from, 500u);
+}
+
 }  // namespace
 }  // namespace tributary
