@@ -83,6 +83,10 @@ std::string ScrubUtf8(std::string_view s) {
   return out;
 }
 
+bool IsBlank(std::string_view s) {
+  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
 void AppendPointerToken(std::string* path, std::string_view token) {
   *path += '/';
   for (char c : token) {

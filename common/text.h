@@ -16,6 +16,9 @@ std::string PercentEncode(std::string_view s);
 // text can always be embedded in JSON (nlohmann's dump() throws on invalid UTF-8).
 std::string ScrubUtf8(std::string_view s);
 
+// True when `s` holds nothing but JSON whitespace (space, tab, CR, LF).
+bool IsBlank(std::string_view s);
+
 // Appends '/' and `token`, escaped as a JSON pointer reference token (RFC 6901), to `path`.
 void AppendPointerToken(std::string* path, std::string_view token);
 

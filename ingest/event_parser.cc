@@ -45,10 +45,6 @@ std::string Child(const std::string& path, size_t index) {
   return path + "/" + std::to_string(index);
 }
 
-bool IsBlank(std::string_view s) {
-  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Typed access to members, with JSON pointers in every error.
 

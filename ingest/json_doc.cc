@@ -261,7 +261,7 @@ Status JsonDoc::Parse(std::string_view text, const Limits& limits) {
   nodes_.clear();
   children_.clear();
   chars_.clear();
-  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+  if (IsBlank(text)) {
     return Status::InvalidArgument("empty body", "");
   }
   // Offsets are 32 bits; the text holds every string and key it stores.
