@@ -483,7 +483,8 @@ Status Service::Rebuild() {
     return Status::Ok();
   });
   if (status.ok()) status = store_->Commit(*writer);
-  if (options_.ingest_only) writer->AbandonCache();  // the process exits next (StartPipeline)
+  // An ingest-only service's process exits once the rebuild is done.
+  if (options_.ingest_only) writer->AbandonCache();
   writer.reset();
   if (status.ok()) status = store_->FinishRebuild();
   if (status.ok() && !options_.ingest_only) {
