@@ -29,8 +29,8 @@ enum ColumnFamily : int {
 
 struct StoreHandles {
   std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> cf;  // owned; destroyed before db
-  rocksdb::ColumnFamilyOptions cf_options;
+  std::vector<rocksdb::ColumnFamilyHandle*> cf;          // owned; destroyed before db
+  std::vector<rocksdb::ColumnFamilyOptions> cf_options;  // by column family
 
   ~StoreHandles() {
     for (auto* h : cf) {
