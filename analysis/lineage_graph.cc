@@ -26,8 +26,8 @@ struct LineageGraph::Impl {
   std::deque<std::string> texts{""};
   std::unordered_map<std::string_view, uint32_t> text_ids{{texts[0], 0}};
   std::vector<GraphEdge> edges;
-  std::vector<std::vector<Transform>> transform_sets{{}};  // 0: the empty set
-  std::map<std::vector<Transform>, uint32_t> transform_index{{{}, 0}};
+  std::vector<TransformSet> transform_sets{{}};  // 0: the empty set
+  std::unordered_map<TransformSet, uint32_t> transform_index{{{}, 0}};
   Csr csr;
   uint32_t csr_edges = 0;             // edges [0, csr_edges) are in the CSR; the rest in `extra_*`
   std::vector<uint64_t> live_column;  // bit i: edges[i] is a current column edge
@@ -48,8 +48,8 @@ struct LineageGraph::Impl {
     return id;
   }
 
-  uint32_t InternTransforms(const std::vector<Transform>& ts) {
-    auto [it, inserted] = transform_index.emplace(ts, transform_sets.size());
+  uint32_t InternTransforms(TransformSet ts) {
+    auto [it, inserted] = transform_index.try_emplace(ts, transform_sets.size());
     if (inserted) transform_sets.push_back(ts);
     return it->second;
   }
@@ -270,7 +270,7 @@ const GraphNode& GraphReader::node(NodeId id) const {
 const GraphEdge& GraphReader::edge(uint32_t index) const { return g_.impl_->edges[index]; }
 
 const std::vector<Transform>& GraphReader::transforms(uint32_t index) const {
-  return g_.impl_->transform_sets[index];
+  return g_.impl_->transform_sets[index].items();
 }
 
 void GraphReader::AppendEdges(NodeId id, bool outgoing, std::vector<uint32_t>* out) const {

@@ -15,36 +15,19 @@
 namespace tributary {
 namespace {
 
-std::vector<Transform> ToTransforms(const std::vector<Transformation>& in) {
-  std::vector<Transform> out;
-  out.reserve(in.size());
-  for (const auto& t : in) out.push_back({t.type, t.subtype, t.description, t.masking});
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+Result<TransformSet> ToTransforms(const std::vector<Transformation>& in) {
+  if (in.empty()) return TransformSet();
+  thread_local std::string encoded;
+  encoded.clear();
+  PutVarint64(&encoded, in.size());
+  for (const auto& t : in) PutTransform(&encoded, t.type, t.subtype, t.description, t.masking);
+  return TransformsOfEncoding(encoded);
 }
 
-// Adds the sorted, distinct `more` to the sorted, distinct `into`. Returns whether `into`
-// now holds more than `more`. Most edges are reported with the same transformations each
-// time: those cost a comparison, not a copy and a sort.
-bool MergeTransforms(std::vector<Transform>* into, const std::vector<Transform>& more) {
-  if (*into == more) return false;
-  if (into->empty()) {
-    *into = more;
-    return false;
-  }
-  into->insert(into->end(), more.begin(), more.end());
-  std::sort(into->begin(), into->end());
-  into->erase(std::unique(into->begin(), into->end()), into->end());
-  return into->size() > more.size();
-}
-
-void MergeTransforms(std::vector<Transform>* into, std::vector<Transform>&& more) {
-  if (into->empty()) {
-    *into = std::move(more);
-  } else {
-    MergeTransforms(into, std::as_const(more));
-  }
+// Adds `more` to `into`. Returns whether `into` now holds more than `more`.
+bool MergeTransforms(TransformSet* into, TransformSet more) {
+  *into = TransformSet::Union(*into, more);
+  return *into != more;
 }
 
 void InsertSorted(std::vector<NodeId>* v, NodeId id) {
@@ -165,7 +148,7 @@ RunState StateOf(EventType type) {
 struct Report {
   std::vector<NodeId> inputs;   // sorted
   std::vector<NodeId> outputs;  // sorted
-  std::map<std::pair<NodeId, NodeId>, std::vector<Transform>> column_edges;
+  std::map<std::pair<NodeId, NodeId>, TransformSet> column_edges;
   std::vector<NodeId> lineage_datasets;  // sorted
 };
 
@@ -197,9 +180,8 @@ class Application {
   Status ApplyRunState(RunRecord* run);
   // Adds what `report` says as edges of `job` (kNoNode for static lineage).
   Status AddEdges(NodeId job, NodeId run, const Report& report, Micros lineage_time);
-  // `transforms`: those of a derive edge, kept apart from `e` (whose own are not read) so
-  // that an edge reported again as it is costs no copy of them.
-  Status AddEdge(EdgeRecord e, Micros lineage_time, const std::vector<Transform>& transforms);
+  // `transforms`: those of a derive edge (those of `e` are not read).
+  Status AddEdge(EdgeRecord e, Micros lineage_time, TransformSet transforms);
   // Retires the job's current edges not in `keep`, at t_.
   Status Retire(NodeId job, const Report& keep);
   Status RetireStatic(NodeId dataset, const Report& keep);
@@ -446,7 +428,8 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
     outputs.push_back(out);
     for (const auto& in : f.inputs) {
       TRIB_ASSIGN_OR_RETURN(NodeId src, resolve_input(in, true));
-      MergeTransforms(&report->column_edges[{src, out}], ToTransforms(in.transformations));
+      TRIB_ASSIGN_OR_RETURN(TransformSet ts, ToTransforms(in.transformations));
+      MergeTransforms(&report->column_edges[{src, out}], ts);
     }
   }
   if (!cl.dataset_wide.empty()) {
@@ -470,7 +453,7 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
     outputs.erase(std::unique(outputs.begin(), outputs.end()), outputs.end());
     for (const auto& in : cl.dataset_wide) {
       TRIB_ASSIGN_OR_RETURN(NodeId src, resolve_input(in, !outputs.empty()));
-      auto ts = ToTransforms(in.transformations);
+      TRIB_ASSIGN_OR_RETURN(TransformSet ts, ToTransforms(in.transformations));
       for (NodeId out : outputs) MergeTransforms(&report->column_edges[{src, out}], ts);
     }
   }
@@ -501,8 +484,7 @@ Status Application::ApplyRunState(RunRecord* run) {
   return Status::Ok();
 }
 
-Status Application::AddEdge(EdgeRecord e, Micros lineage_time,
-                            const std::vector<Transform>& transforms) {
+Status Application::AddEdge(EdgeRecord e, Micros lineage_time, TransformSet transforms) {
   // The writer's own list: the pointers into it are not used after the first PutEdge.
   TRIB_ASSIGN_OR_RETURN(std::span<const EdgeRecord> existing,
                         w_.EdgesBetween(e.from, e.kind, e.to));
@@ -799,7 +781,7 @@ Status Application::Run() {
   accumulated.lineage_datasets = run->lineage_datasets;
   for (const auto& e : run->column_edges) {
     accumulated.column_edges.emplace_hint(accumulated.column_edges.end(), std::pair(e.from, e.to),
-                                          std::vector<Transform>());
+                                          TransformSet());
   }
   TRIB_RETURN_IF_ERROR(AddEdges(job_id, run_id, report, lineage_time));
 

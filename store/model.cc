@@ -1,6 +1,8 @@
 #include "store/model.h"
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 
 #include "common/coding.h"
 
@@ -85,28 +87,64 @@ bool GetInlineNodeFacets(Decoder* d, std::vector<FacetRecord>* facets) {
   return true;
 }
 
-void PutTransforms(std::string* dst, const std::vector<Transform>& ts) {
+void PutTransforms(std::string* dst, TransformSet ts) {
   PutVarint64(dst, ts.size());
-  for (const auto& t : ts) {
-    PutLengthPrefixed(dst, t.type);
-    PutLengthPrefixed(dst, t.subtype);
-    PutLengthPrefixed(dst, t.description);
-    dst->push_back(t.masking ? 1 : 0);
-  }
+  for (const auto& t : ts) PutTransform(dst, t.type, t.subtype, t.description, t.masking);
 }
 
-bool GetTransforms(Decoder* d, std::vector<Transform>* ts) {
-  uint64_t n;
-  if (!d->GetVarint64(&n) || n > d->rest().size()) return false;
-  ts->resize(n);
-  for (auto& t : *ts) {
+// Decodes the `n` transformations that follow the count in `encoded`, into a set.
+bool DecodeTransforms(std::string_view encoded, uint64_t n, TransformSet* ts) {
+  Decoder d(encoded);
+  uint64_t count;
+  d.GetVarint64(&count);
+  std::vector<Transform> items(n);
+  for (auto& t : items) {
     uint8_t m;
-    if (!d->GetLengthPrefixed(&t.type) || !d->GetLengthPrefixed(&t.subtype) ||
-        !d->GetLengthPrefixed(&t.description) || !d->GetByte(&m)) {
+    if (!d.GetLengthPrefixed(&t.type) || !d.GetLengthPrefixed(&t.subtype) ||
+        !d.GetLengthPrefixed(&t.description) || !d.GetByte(&m)) {
       return false;
     }
     t.masking = m != 0;
   }
+  *ts = TransformSet::Of(std::move(items));
+  return true;
+}
+
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+
+// Reads a count of transformations and as many, from `d`, as a set. Most edges repeat a few
+// sets: those are found by their encoded bytes in a cache of the thread's recent sets, without
+// decoding their strings or taking the intern table's lock.
+bool GetTransforms(Decoder* d, TransformSet* ts) {
+  const std::string_view start = d->rest();
+  uint64_t n;
+  if (!d->GetVarint64(&n) || n > d->rest().size()) return false;
+  if (n == 0) {
+    *ts = TransformSet();
+    return true;
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view text;
+    uint8_t m;
+    if (!d->GetLengthPrefixed(&text) || !d->GetLengthPrefixed(&text) ||
+        !d->GetLengthPrefixed(&text) || !d->GetByte(&m)) {
+      return false;
+    }
+  }
+  const std::string_view encoded = start.substr(0, start.size() - d->rest().size());
+  thread_local std::unordered_map<std::string, TransformSet, TextHash, std::equal_to<>> recent;
+  if (auto it = recent.find(encoded); it != recent.end()) {
+    *ts = it->second;
+    return true;
+  }
+  if (!DecodeTransforms(encoded, n, ts)) return false;
+  // A cache, not a second table: a store whose sets are mostly distinct must not keep a copy
+  // of them all per thread.
+  if (recent.size() >= 4096) recent.clear();
+  recent.emplace(encoded, *ts);
   return true;
 }
 
@@ -469,6 +507,21 @@ std::string SchemaKey(NodeId dataset, Micros time) {
   PutFixed64BE(&k, dataset);
   PutTimeKey(&k, time);
   return k;
+}
+
+void PutTransform(std::string* dst, std::string_view type, std::string_view subtype,
+                  std::string_view description, bool masking) {
+  PutLengthPrefixed(dst, type);
+  PutLengthPrefixed(dst, subtype);
+  PutLengthPrefixed(dst, description);
+  dst->push_back(masking ? 1 : 0);
+}
+
+Result<TransformSet> TransformsOfEncoding(std::string_view encoded) {
+  Decoder d(encoded);
+  TransformSet ts;
+  if (!GetTransforms(&d, &ts) || !d.done()) return Corrupt("transformations");
+  return ts;
 }
 
 }  // namespace tributary

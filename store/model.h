@@ -18,6 +18,7 @@
 #include "common/coding.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "store/transform_set.h"
 
 namespace tributary {
 
@@ -102,16 +103,6 @@ struct NodeRecord {
   bool unseen() const { return flags & kFlagUnseen; }
 };
 
-struct Transform {
-  std::string type;     // DIRECT, INDIRECT, or "" (unknown)
-  std::string subtype;  // IDENTITY, ..., or ""
-  std::string description;
-  bool masking = false;
-
-  bool operator==(const Transform&) const = default;
-  auto operator<=>(const Transform&) const = default;
-};
-
 struct EdgeRecord {
   NodeId from = kNoNode;
   EdgeKind kind = EdgeKind::kRead;
@@ -120,8 +111,8 @@ struct EdgeRecord {
                          // kRead/kWrite: the job itself
   Micros first_seen = 0;
   Micros retired = kForever;
-  NodeId last_run = kNoNode;          // the run that last reported it
-  std::vector<Transform> transforms;  // kDerive only; sorted, unique
+  NodeId last_run = kNoNode;  // the run that last reported it
+  TransformSet transforms;    // kDerive only
 
   bool current() const { return retired == kForever; }
   bool ValidAt(Micros t) const { return first_seen <= t && t < retired; }
@@ -131,7 +122,7 @@ struct EdgeRecord {
 struct RunColumnEdge {
   NodeId from = kNoNode;
   NodeId to = kNoNode;
-  std::vector<Transform> transforms;
+  TransformSet transforms;
 };
 
 struct RunRecord {
@@ -181,6 +172,12 @@ std::string EncodeRun(const RunRecord& r);
 Status DecodeRun(std::string_view in, RunRecord* r);
 std::string EncodeEdgeValue(const EdgeRecord& e);
 Status DecodeEdgeValue(std::string_view in, EdgeRecord* e);
+// Sets of transformations are encoded as a count, then each transformation (PutTransform) in
+// any order, repeats allowed. TransformsOfEncoding finds the set by its encoding in a cache of
+// the thread's recent sets, and decodes it only when not there.
+void PutTransform(std::string* dst, std::string_view type, std::string_view subtype,
+                  std::string_view description, bool masking);
+Result<TransformSet> TransformsOfEncoding(std::string_view encoded);
 std::string EncodeSchema(const std::vector<SchemaColumn>& cols);
 Status DecodeSchema(std::string_view in, std::vector<SchemaColumn>* cols);
 

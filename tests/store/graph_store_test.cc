@@ -518,7 +518,7 @@ TEST_F(GraphStoreTest, EachEdgeIsStoredOnceInTheDirectionIngestReadsIt) {
   e.to = 20;
   e.job = 5;
   e.first_seen = 100;
-  e.transforms = {{"DIRECT", "IDENTITY", "", false}};
+  e.transforms = TransformSet::Of({{"DIRECT", "IDENTITY", "", false}});
   w->PutEdge(e);
   EdgeRecord write{.from = 5, .kind = EdgeKind::kWrite, .to = 7, .job = 5, .first_seen = 100};
   EdgeRecord read{.from = 7, .kind = EdgeKind::kRead, .to = 6, .job = 6, .first_seen = 100};
@@ -566,7 +566,7 @@ TEST_F(GraphStoreTest, EachEdgeIsStoredOnceInTheDirectionIngestReadsIt) {
 // each edge once.
 TEST_F(GraphStoreTest, InEdgesWithoutValuesStillRead) {
   EdgeRecord e = Derive(10, 20, 100);
-  e.transforms = {{"DIRECT", "AGGREGATION", "sum", true}};
+  e.transforms = TransformSet::Of({{"DIRECT", "AGGREGATION", "sum", true}});
   {
     auto store = Open();
     auto w = store->NewWriter();
@@ -863,7 +863,7 @@ TEST(ModelTest, RecordsRoundTrip) {
   r.state_time = -4;
   r.error_message = "boom";
   r.inputs = {5, 6};
-  r.column_edges = {{5, 9, {{"INDIRECT", "FILTER", "where", true}}}};
+  r.column_edges = {{5, 9, TransformSet::Of({{"INDIRECT", "FILTER", "where", true}})}};
   r.lineage_datasets = {7};
   RunRecord back;
   ASSERT_TRUE(DecodeRun(EncodeRun(r), &back).ok());
