@@ -87,10 +87,7 @@ bool GetInlineNodeFacets(Decoder* d, std::vector<FacetRecord>* facets) {
   return true;
 }
 
-void PutTransforms(std::string* dst, TransformSet ts) {
-  PutVarint64(dst, ts.size());
-  for (const auto& t : ts) PutTransform(dst, t.type, t.subtype, t.description, t.masking);
-}
+void PutTransforms(std::string* dst, TransformSet ts) { dst->append(ts.encoded()); }
 
 // Decodes the `n` transformations that follow the count in `encoded`, into a set.
 bool DecodeTransforms(std::string_view encoded, uint64_t n, TransformSet* ts) {
@@ -507,14 +504,6 @@ std::string SchemaKey(NodeId dataset, Micros time) {
   PutFixed64BE(&k, dataset);
   PutTimeKey(&k, time);
   return k;
-}
-
-void PutTransform(std::string* dst, std::string_view type, std::string_view subtype,
-                  std::string_view description, bool masking) {
-  PutLengthPrefixed(dst, type);
-  PutLengthPrefixed(dst, subtype);
-  PutLengthPrefixed(dst, description);
-  dst->push_back(masking ? 1 : 0);
 }
 
 Result<TransformSet> TransformsOfEncoding(std::string_view encoded) {

@@ -172,11 +172,8 @@ std::string EncodeRun(const RunRecord& r);
 Status DecodeRun(std::string_view in, RunRecord* r);
 std::string EncodeEdgeValue(const EdgeRecord& e);
 Status DecodeEdgeValue(std::string_view in, EdgeRecord* e);
-// Sets of transformations are encoded as a count, then each transformation (PutTransform) in
-// any order, repeats allowed. TransformsOfEncoding finds the set by its encoding in a cache of
-// the thread's recent sets, and decodes it only when not there.
-void PutTransform(std::string* dst, std::string_view type, std::string_view subtype,
-                  std::string_view description, bool masking);
+// The set of transformations `encoded` holds (transform_set.h: PutTransform), found by its
+// encoding in a cache of the thread's recent sets, and decoded only when not there.
 Result<TransformSet> TransformsOfEncoding(std::string_view encoded);
 std::string EncodeSchema(const std::vector<SchemaColumn>& cols);
 Status DecodeSchema(std::string_view in, std::vector<SchemaColumn>* cols);

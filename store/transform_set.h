@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tributary {
@@ -16,6 +17,12 @@ struct Transform {
 
   bool operator==(const Transform&) const = default;
   auto operator<=>(const Transform&) const = default;
+};
+
+// The one instance of a set of transformations (see TransformSet).
+struct InternedTransforms {
+  std::vector<Transform> items;  // sorted, distinct
+  std::string encoded;           // the store's encoding: the count, then PutTransform's
 };
 
 // A set of transformations, sorted and distinct, interned: equal sets share one immutable
@@ -35,7 +42,9 @@ class TransformSet {
   static TransformSet OfSorted(const std::vector<Transform>& ts);
   static TransformSet Union(TransformSet a, TransformSet b);
 
-  const std::vector<Transform>& items() const { return p_ ? *p_ : Empty(); }
+  const std::vector<Transform>& items() const { return p_ ? p_->items : Empty().items; }
+  // The store's encoding of the set (see PutTransform), made once when it was interned.
+  std::string_view encoded() const { return p_ ? p_->encoded : Empty().encoded; }
   bool empty() const { return p_ == nullptr; }
   size_t size() const { return items().size(); }
   const Transform& operator[](size_t i) const { return items()[i]; }
@@ -47,11 +56,16 @@ class TransformSet {
   const void* identity() const { return p_; }
 
  private:
-  explicit TransformSet(const std::vector<Transform>* p) : p_(p) {}
-  static const std::vector<Transform>& Empty();
+  explicit TransformSet(const InternedTransforms* p) : p_(p) {}
+  static const InternedTransforms& Empty();
 
-  const std::vector<Transform>* p_ = nullptr;  // null: the empty set
+  const InternedTransforms* p_ = nullptr;  // null: the empty set
 };
+
+// Sets of transformations are stored as a count, then each transformation in this encoding,
+// in any order, repeats allowed.
+void PutTransform(std::string* dst, std::string_view type, std::string_view subtype,
+                  std::string_view description, bool masking);
 
 }  // namespace tributary
 

@@ -61,6 +61,9 @@ TEST(TransformSetTest, EncodingsInAnyOrderGiveTheSameSet) {
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_EQ(*got, want);
   }
+  // A set's own encoding lists its transformations in order.
+  EXPECT_EQ(want.encoded(), Encode(want.items()));
+  EXPECT_EQ(TransformSet().encoded(), Encode({}));
   Result<TransformSet> none = TransformsOfEncoding(Encode({}));
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
