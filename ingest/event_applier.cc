@@ -144,11 +144,47 @@ RunState StateOf(EventType type) {
   return RunState::kNew;
 }
 
+// Column edges by (from, to), with their transformations: added in any order and more than
+// once, then sorted once by Seal, which merges the repeats (a map node per edge cost more).
+class ColumnEdges {
+ public:
+  using Entry = std::pair<std::pair<NodeId, NodeId>, TransformSet>;
+
+  void Add(NodeId from, NodeId to, TransformSet ts) { entries_.push_back({{from, to}, ts}); }
+  void Seal() {
+    std::sort(entries_.begin(), entries_.end(),
+              [](const Entry& a, const Entry& b) { return a.first < b.first; });
+    auto out = entries_.begin();
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (out != entries_.begin() && std::prev(out)->first == it->first) {
+        MergeTransforms(&std::prev(out)->second, it->second);
+      } else {
+        *out++ = *it;
+      }
+    }
+    entries_.erase(out, entries_.end());
+  }
+  // After Seal.
+  bool contains(NodeId from, NodeId to) const {
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), std::pair(from, to),
+                               [](const Entry& e, const auto& key) { return e.first < key; });
+    return it != entries_.end() && it->first == std::pair(from, to);
+  }
+  auto begin() { return entries_.begin(); }
+  auto end() { return entries_.end(); }
+  auto begin() const { return entries_.begin(); }
+  auto end() const { return entries_.end(); }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
 // The lineage one event reports, resolved to node ids.
 struct Report {
-  std::vector<NodeId> inputs;   // sorted
-  std::vector<NodeId> outputs;  // sorted
-  std::map<std::pair<NodeId, NodeId>, TransformSet> column_edges;
+  std::vector<NodeId> inputs;            // sorted
+  std::vector<NodeId> outputs;           // sorted
+  ColumnEdges column_edges;              // sealed once collected
   std::vector<NodeId> lineage_datasets;  // sorted
 };
 
@@ -429,7 +465,7 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
     for (const auto& in : f.inputs) {
       TRIB_ASSIGN_OR_RETURN(NodeId src, resolve_input(in, true));
       TRIB_ASSIGN_OR_RETURN(TransformSet ts, ToTransforms(in.transformations));
-      MergeTransforms(&report->column_edges[{src, out}], ts);
+      report->column_edges.Add(src, out, ts);
     }
   }
   if (!cl.dataset_wide.empty()) {
@@ -454,7 +490,7 @@ Status Application::CollectColumnLineage(NodeId dataset, const DatasetRef& ref, 
     for (const auto& in : cl.dataset_wide) {
       TRIB_ASSIGN_OR_RETURN(NodeId src, resolve_input(in, !outputs.empty()));
       TRIB_ASSIGN_OR_RETURN(TransformSet ts, ToTransforms(in.transformations));
-      for (NodeId out : outputs) MergeTransforms(&report->column_edges[{src, out}], ts);
+      for (NodeId out : outputs) report->column_edges.Add(src, out, ts);
     }
   }
   return Status::Ok();
@@ -616,7 +652,7 @@ Status Application::Retire(NodeId job, const Report& keep) {
     if (!dataset_dropped && !reported) continue;
     TRIB_RETURN_IF_ERROR(CollectDerives(ds, [&](const EdgeRecord& e) {
       if (e.job != job || !e.current() || e.first_seen >= t_) return;
-      if (!dataset_dropped && keep.column_edges.count({e.from, e.to})) return;
+      if (!dataset_dropped && keep.column_edges.contains(e.from, e.to)) return;
       doomed.push_back(e);
     }));
     retire_doomed();
@@ -647,7 +683,7 @@ Status Application::RetireStatic(NodeId dataset, const Report& keep) {
   std::vector<EdgeRecord> doomed;
   TRIB_RETURN_IF_ERROR(CollectDerives(dataset, [&](const EdgeRecord& e) {
     if (e.job != kNoNode || !e.current() || e.first_seen >= t_) return;
-    if (keep.column_edges.count({e.from, e.to})) return;
+    if (keep.column_edges.contains(e.from, e.to)) return;
     doomed.push_back(e);
   }));
   for (EdgeRecord& e : doomed) {
@@ -671,6 +707,7 @@ Status Application::Run() {
     if (ref.column_lineage) {
       Report report;
       TRIB_RETURN_IF_ERROR(CollectColumnLineage(ds, ref, &report));
+      report.column_edges.Seal();
       report.inputs.clear();  // no job: no dataset-level edges
       // Static lineage of a dataset is ordered by the dataset's own lineage time.
       TRIB_ASSIGN_OR_RETURN(NodeRecord * node, Node(ds));
@@ -709,6 +746,7 @@ Status Application::Run() {
       TRIB_RETURN_IF_ERROR(CollectColumnLineage(ds, ref, &report));
     }
   }
+  report.column_edges.Seal();
 
   TRIB_ASSIGN_OR_RETURN(NodeRecord * job, Node(job_id));
   Micros lineage_time = job->lineage_time;
@@ -779,10 +817,8 @@ Status Application::Run() {
   accumulated.inputs = run->inputs;
   accumulated.outputs = run->outputs;
   accumulated.lineage_datasets = run->lineage_datasets;
-  for (const auto& e : run->column_edges) {
-    accumulated.column_edges.emplace_hint(accumulated.column_edges.end(), std::pair(e.from, e.to),
-                                          TransformSet());
-  }
+  for (const auto& e : run->column_edges) accumulated.column_edges.Add(e.from, e.to, {});
+  accumulated.column_edges.Seal();  // sorted already: a pass
   TRIB_RETURN_IF_ERROR(AddEdges(job_id, run_id, report, lineage_time));
 
   run = &runs_.at(run_id);
