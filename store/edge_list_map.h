@@ -43,6 +43,12 @@ class EdgeListMap {
   // The list of `key`, or null when there is none.
   std::vector<EdgeRecord>* find(const Key& key);
   bool contains(const Key& key) { return find(key) != nullptr; }
+  // Starts loading the slot where a lookup of `key` begins, for lookups soon after: a table
+  // of millions of lists misses the cache on nearly every first lookup of a key, and misses
+  // started together overlap.
+  void Prefetch(const Key& key) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[Home(key)]);
+  }
   // Adds `list` as the list of `key`, which must have none; returns where it now is.
   std::vector<EdgeRecord>* emplace(const Key& key, std::vector<EdgeRecord> list);
   size_t size() const { return size_; }

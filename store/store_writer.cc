@@ -366,6 +366,7 @@ Status StoreWriter::PrefetchNodes(std::vector<NodeId> ids) {
 }
 
 Status StoreWriter::PrefetchLists(std::vector<NodeId> nodes, EdgeKind kind) {
+  for (NodeId n : nodes) lists_.Prefetch({n, kind});
   // Fresh nodes need no read: List starts their lists empty.
   std::erase_if(nodes, [&](NodeId n) { return Fresh(n) || lists_.contains({n, kind}); });
   if (nodes.size() < 2) return Status::Ok();
