@@ -56,8 +56,10 @@ bool StoreWriter::over_budget() const { return cached_ > store_.options().writer
 
 std::shared_ptr<StoreWriter::Sealed> StoreWriter::Seal(std::shared_future<Status> written) {
   std::shared_ptr<Sealed> b(new Sealed());
-  // The next batch will likely be as large as this one.
-  b->w_ = std::exchange(w_, std::make_unique<WriterState>(w_->batch.GetDataSize()));
+  // The next batch will likely be about as large as this one: room for a quarter more, as a
+  // batch that outgrows its string copies all of it into one twice the size.
+  const size_t size = w_->batch.GetDataSize();
+  b->w_ = std::exchange(w_, std::make_unique<WriterState>(size + size / 4));
   b->next_id_ = next_id_;
   b->next_seq_ = next_seq_;
   b->broken_ = std::exchange(broken_, Status::Ok());
