@@ -4,7 +4,6 @@
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <deque>
 #include <future>
-#include <map>
 #include <mutex>
 #include <string_view>
 #include <unordered_map>

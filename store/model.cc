@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <string_view>
+#include <unordered_map>
 
 #include "common/coding.h"
 
@@ -93,7 +95,7 @@ void PutTransforms(std::string* dst, TransformSet ts) { dst->append(ts.encoded()
 bool DecodeTransforms(std::string_view encoded, uint64_t n, TransformSet* ts) {
   Decoder d(encoded);
   uint64_t count;
-  d.GetVarint64(&count);
+  d.GetVarint64(&count);  // `n`, read and checked by the caller
   std::vector<Transform> items(n);
   for (auto& t : items) {
     uint8_t m;
