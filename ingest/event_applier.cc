@@ -817,8 +817,8 @@ Status Application::Run() {
   accumulated.inputs = run->inputs;
   accumulated.outputs = run->outputs;
   accumulated.lineage_datasets = run->lineage_datasets;
+  // The run's edges are sorted by (from, to) and distinct: added in order, they are sealed.
   for (const auto& e : run->column_edges) accumulated.column_edges.Add(e.from, e.to, {});
-  accumulated.column_edges.Seal();  // sorted already: a pass
   TRIB_RETURN_IF_ERROR(AddEdges(job_id, run_id, report, lineage_time));
 
   run = &runs_.at(run_id);
