@@ -113,7 +113,23 @@ Status Scan(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string&
 GraphStore::GraphStore(StoreOptions options, std::unique_ptr<StoreHandles> handles)
     : options_(std::move(options)), h_(std::move(handles)) {}
 
-GraphStore::~GraphStore() = default;
+GraphStore::~GraphStore() {
+  // An orderly close flushes the memtables when they hold much, so that the write-ahead log
+  // files go with them: after an ingest of 60,000 events the store kept 282 MB of log beside
+  // 130 MB of tables (1.0x the raw events instead of 0.3x), and the next start replayed all
+  // of it. Small memtables (tests, a server that took a few events) are left to the log.
+  // A failed flush loses nothing: the log stays, and is replayed at the next start.
+  constexpr uint64_t kFlushOnCloseBytes = 8 << 20;
+  rocksdb::DB* db = h_->db.get();
+  uint64_t bytes = 0;
+  if (db != nullptr &&
+      db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes) &&
+      bytes >= kFlushOnCloseBytes) {
+    rocksdb::FlushOptions fo;
+    fo.allow_write_stall = true;
+    db->Flush(fo, h_->cf).PermitUncheckedError();
+  }
+}
 
 Result<std::unique_ptr<GraphStore>> GraphStore::Open(const StoreOptions& options) {
   if (options.path.empty()) return Status::InvalidArgument("store path is empty", "data");

@@ -802,6 +802,43 @@ TEST_F(GraphStoreTest, CountersAndRecordsSurviveReopen) {
   EXPECT_EQ((*schema)->at(0).path, "a");
 }
 
+uint64_t LogBytes(const std::filesystem::path& dir) {
+  uint64_t bytes = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    if (f.path().extension() == ".log") bytes += f.file_size();
+  }
+  return bytes;
+}
+
+TEST_F(GraphStoreTest, ClosingAStoreThatTookMuchLeavesLittleLog) {
+  const std::string big(64 << 10, 'x');
+  constexpr int kEvents = 400;  // 25 MB, above the flush-on-close threshold
+  {
+    auto store = Open();
+    auto w = store->NewWriter();
+    for (int i = 0; i < kEvents; ++i) {
+      w->AppendEvent(big + std::to_string(i));
+      if (i % 50 == 49) ASSERT_TRUE(store->Commit(*w).ok());
+    }
+    EXPECT_GT(LogBytes(dir_), uint64_t{kEvents} * big.size());
+  }
+  EXPECT_LT(LogBytes(dir_), uint64_t{kEvents} * big.size() / 4);
+  auto store = Open();
+  EXPECT_EQ(store->event_count(), uint64_t{kEvents});
+  EXPECT_EQ(**store->GetEvent(kEvents), big + std::to_string(kEvents - 1));
+}
+
+TEST_F(GraphStoreTest, ClosingAStoreThatTookLittleLeavesItInTheLog) {
+  {
+    auto store = Open();
+    auto w = store->NewWriter();
+    w->AppendEvent("e1");
+    ASSERT_TRUE(store->Commit(*w).ok());
+  }
+  EXPECT_GT(LogBytes(dir_), 0u);
+  EXPECT_EQ(**Open()->GetEvent(1), "e1");
+}
+
 TEST_F(GraphStoreTest, ResetDerivedKeepsOnlyTheEventLog) {
   auto store = Open();
   auto w = store->NewWriter();
