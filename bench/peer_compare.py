@@ -361,10 +361,20 @@ def main():
                          "transformations and interval")
     ap.add_argument("--no-marquez", action="store_true",
                     help="skip the Marquez-style SQL (its path arrays cannot finish on deep meshes)")
+    ap.add_argument("--marquez-queries", type=int, default=0,
+                    help="time Marquez's SQL on the first N roots only (it takes seconds a "
+                         "query at 10^6 edges); its ratios are then against Tributary's times "
+                         "on the same N roots (default: every root)")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"),
+                    help="the build directory with tributary and mesh_gen (default build)")
+    ap.add_argument("--json", metavar="FILE",
+                    help="also write the figures as JSON to FILE (bench/suite.py reads it)")
     args = ap.parse_args()
+    if args.marquez_queries < 0 or args.marquez_queries > args.queries:
+        ap.error("--marquez-queries must be from 0 to --queries")
 
-    tributary = os.path.join(ROOT, "build", "tributary")
-    mesh_gen = os.path.join(ROOT, "build", "mesh_gen")
+    tributary = os.path.join(args.build, "tributary")
+    mesh_gen = os.path.join(args.build, "mesh_gen")
     for b in (tributary, mesh_gen):
         if not os.access(b, os.X_OK):
             sys.exit("missing %s: build the project first" % b)
@@ -481,7 +491,7 @@ def main():
                        check=True, stdout=subprocess.DEVNULL)
         pgport = 5432
         opts = ("-k %s -c listen_addresses='' -p %d -c shared_buffers=1GB -c work_mem=64MB "
-                "-c jit=off -c fsync=off -c synchronous_commit=off" % (pgdir, pgport))
+                "-c jit=off -c fsync=off -c synchronous_commit=off -c autovacuum=off" % (pgdir, pgport))
         subprocess.run(as_pg_user([os.path.join(bindir, "pg_ctl"), "-D", pgdata, "-w", "-l",
                                    os.path.join(pgdir, "pg.log"), "-o", opts, "start"]),
                        check=True, stdout=subprocess.DEVNULL)
@@ -519,6 +529,10 @@ def main():
             log("postgres: %d Marquez column_lineage rows loaded and indexed in %.1f s" %
                 (n_marquez[0], time.perf_counter() - t0))
 
+        # The tables are loaded and analysed once and never change: no autovacuum (above),
+        # and the load's dirty buffers written out now rather than by the checkpointer
+        # during the timed queries, which share the machine's cores.
+        pg.query("CHECKPOINT")
         # 4. roots: columns of first-layer datasets (warehouse.public.d<i>, i < N/layers)
         per_layer = max(1, args.datasets // args.layers)
         first = set()
@@ -613,7 +627,10 @@ def main():
         answers = {m: [] for m, _ in methods}
         http_bytes = []
         http_compute = []  # (walk ms, answer-writing ms) per query, from Server-Timing
+        # Marquez's SQL may be timed on the first roots only (--marquez-queries).
+        n_marquez_roots = args.marquez_queries or len(roots)
         for m, fn in methods:
+            timed = roots[:n_marquez_roots] if fn is run_marquez else roots
             if fn is run_http:
                 # cpp-httplib closes a keep-alive connection idle for 5 s
                 conn.close()
@@ -624,7 +641,7 @@ def main():
             gc.collect()
             gc.disable()
             t_all = time.perf_counter()
-            for root in roots:
+            for root in timed:
                 t = time.perf_counter()
                 size, decode = fn(root)
                 t1 = time.perf_counter()
@@ -636,7 +653,7 @@ def main():
                 if fn is run_http:
                     http_bytes.append(size)
             gc.enable()
-            log("%s: %d queries in %.1f s" % (m, len(roots), time.perf_counter() - t_all))
+            log("%s: %d queries in %.1f s" % (m, len(timed), time.perf_counter() - t_all))
 
         # compute only: the walk inside Tributary (Server-Timing) against PostgreSQL's own
         # execution time of the best SQL (EXPLAIN ANALYZE, without per-node timing; planning
@@ -656,7 +673,7 @@ def main():
         mq = answers[methods[2][0]] if len(methods) > 2 else None
         for i, root in enumerate(roots):
             problems = []
-            if mq is not None and set(h[i]) != set(mq[i]):
+            if mq is not None and i < len(mq) and set(h[i]) != set(mq[i]):
                 problems.append("Marquez's SQL node set differs (%d vs %d nodes)" %
                                 (len(mq[i]), len(h[i])))
             if set(h[i]) != set(b[i]):
@@ -692,6 +709,10 @@ def main():
             print("Marquez's table: column_lineage, %d rows (one per run and field pair), "
                   "uuid keys, its UNIQUE constraint and one index per uuid column" %
                   n_marquez[0])
+            if n_marquez_roots < len(roots):
+                print("Marquez's SQL timed on the first %d roots only (--marquez-queries); "
+                      "its ratios compare Tributary's times on the same roots" %
+                      n_marquez_roots)
         print()
         print("Timed: from sending the query to the whole answer read by the client; "
               "'+ decode' adds the client turning it into a node set (Python: json.loads "
@@ -708,14 +729,20 @@ def main():
         print("| Tributary HTTP faster than | mean | p50 | p99 | + decode: mean | p50 | p99 |")
         print("|---|---|---|---|---|---|---|")
 
-        def ratios(xs, th):
-            return (ratio((sum(xs) / len(xs)) / (sum(th) / len(th))),
-                    ratio(pct(xs, 50) / pct(th, 50)), ratio(pct(xs, 99) / pct(th, 99)))
+        def ratio_values(xs, th):
+            # Against Tributary's times on the same roots: the first len(xs) of them.
+            th = th[:len(xs)]
+            return ((sum(xs) / len(xs)) / (sum(th) / len(th)), pct(xs, 50) / pct(th, 50),
+                    pct(xs, 99) / pct(th, 99))
 
+        def ratios(xs, th):
+            return tuple(ratio(r) for r in ratio_values(xs, th))
+
+        http_method = methods[0][0]
         for m, _ in methods[1:]:
             print("| %s | %s | %s | %s | %s | %s | %s |" % (
-                (m.split(", ")[1],) + ratios(times[m], times[methods[0][0]]) +
-                ratios(decoded[m], decoded[methods[0][0]])))
+                (m.split(", ")[1],) + ratios(times[m], times[http_method]) +
+                ratios(decoded[m], decoded[http_method])))
         print()
         print("Compute only, the same roots: Tributary's walk (Server-Timing closure; + json: "
               "with writing the answer) against PostgreSQL's execution time of the best SQL "
@@ -735,6 +762,33 @@ def main():
             sum(http_bytes) / len(http_bytes) / 1024.0,
             "nodes with their distances, edges=false" if args.edges == "false" else
             "nodes, and edges with their transformations"))
+        if args.json:
+            def summary(xs):
+                return {"mean_ms": sum(xs) / len(xs), "p50_ms": pct(xs, 50),
+                        "p99_ms": pct(xs, 99), "queries": len(xs)}
+
+            def faster(xs, th):
+                return dict(zip(("mean", "p50", "p99"), ratio_values(xs, th)))
+
+            keys = {http_method: "tributary_http", methods[1][0]: "best_sql"}
+            if len(methods) > 2:
+                keys[methods[2][0]] = "marquez_sql"
+            figures = {
+                "command": "python3 bench/peer_compare.py " + " ".join(sys.argv[1:]),
+                "postgresql": pg_version,
+                "datasets": args.datasets, "column_edges": len(edges), "fields": len(ids),
+                "queries": len(roots), "answer_nodes_avg": sum(sizes) / len(sizes),
+                "answer_nodes_max": max(sizes), "mismatches": mismatches,
+                "end_to_end": {keys[m]: summary(times[m]) for m, _ in methods},
+                "faster_end_to_end": {keys[m]: faster(times[m], times[http_method])
+                                      for m, _ in methods[1:]},
+                "compute_only": {"walk": summary(walk), "walk_json": summary(walk_json),
+                                 "best_sql_execution": summary(sql_exec)},
+                "faster_compute_only": {"walk": faster(sql_exec, walk),
+                                        "walk_json": faster(sql_exec, walk_json)},
+            }
+            with open(args.json, "w") as f:
+                json.dump(figures, f, indent=1)
         pg.close()
         conn.close()
         if mismatches and not args.keep_going:
