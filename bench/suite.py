@@ -151,12 +151,14 @@ def closure_query(i, column="id", depth=None):
 
 # ---------------------------------------------------------------- the steps
 
-def in_process(args, work):
+def lineage_bench(work, edges, layers, *flags):
+    """build/lineage_bench's runs by name (without their iteration suffixes)."""
     out = os.path.join(work, "lineage_bench.json")
-    env = dict(os.environ, TRIB_BENCH_EDGES=args.bench_edges)
-    cmd = [binary("lineage_bench"), "--benchmark_counters_tabular=true",
+    env = dict(os.environ, TRIB_BENCH_EDGES=edges, TRIB_BENCH_LAYERS=str(layers))
+    cmd = [binary("lineage_bench"), "--benchmark_counters_tabular=true", *flags,
            "--benchmark_out=" + out, "--benchmark_out_format=json"]
-    log("in process: TRIB_BENCH_EDGES=%s %s" % (args.bench_edges, " ".join(cmd[1:2])))
+    log("in process: TRIB_BENCH_EDGES=%s TRIB_BENCH_LAYERS=%d build/lineage_bench %s" %
+        (edges, layers, " ".join(flags)))
     subprocess.run(cmd, env=env, check=True, stdout=sys.stderr)
     with open(out) as f:
         runs = json.load(f)["benchmarks"]
@@ -164,6 +166,17 @@ def in_process(args, work):
     for r in runs:
         by_name[r["name"].split("/iterations")[0]] = r
     return by_name
+
+
+def in_process(args, work):
+    """The closure, ingest and ceiling benchmarks on 4-layer meshes, then the largest closure
+    of a 20-layer mesh: a full traversal, where the walk rather than its fixed costs counts
+    (the 4-layer meshes' largest closures hold about a thousand columns)."""
+    res = lineage_bench(work, args.bench_edges, args.layers)
+    deep = lineage_bench(work, str(args.deep_edges), 20, "--benchmark_filter=BM_LargestClosure")
+    for name, r in deep.items():
+        res[name + ", 20 layers"] = r
+    return res
 
 
 def file_ingest(mesh, work, size):
@@ -401,10 +414,15 @@ def judge(args, res):
 
     def add(target, measured, ok):
         t.append({"target": target, "measured": measured,
-                  "met": "n/a" if ok is None else ("yes" if ok else "no")})
+                  "met": "not at this size" if ok is None else ("yes" if ok else "no")})
 
     big = res["sizes"][-1]
     at = "at %s column edges" % sci(big["column_edges"])
+    # Targets set at 10^7 column edges are judged only by a run that measured that size.
+    at_scale = big["column_edges"] >= 5e6
+
+    def at_10_7(ok):
+        return ok if at_scale else None
     add("file ingest ≥ 4,000 events/s", "%s events/s (%s events)" %
         (num(big["events_per_s"]), num(big["events"])), big["events_per_s"] >= 4000)
     b = res.get("in_process") or {}
@@ -421,40 +439,47 @@ def judge(args, res):
         single["latency_ms"]["p99"] <= 50)
     p99 = max(r["latency_ms"]["p99"] for r in big["closure"])
     add("column closure p99 ≤ 50 ms end to end (target at 10^7)",
-        "%s (worst of 4 runs %s)" % (fmt_ms(p99), at), p99 <= 50)
-    largest = [r for n, r in b.items() if n.startswith("BM_LargestClosure")]
+        "%s (worst of 4 runs %s)" % (fmt_ms(p99), at), at_10_7(p99 <= 50))
+    largest = [r for n, r in b.items() if n.endswith(", 20 layers")]
     if largest:
         r = max(largest, key=lambda r: r["column_edges"])
         add("whole-graph closure ≤ 1 s (target at 10^7)",
-            "largest sampled closure, %d nodes: %s, at %s" % (
-                r["nodes"], fmt_ms(r["real_time"]), sci(r["column_edges"])),
-            r["real_time"] <= 1000)
+            "the largest of 50 sampled closures of a 20-layer mesh, %s columns: %s, at %s" % (
+                num(r["nodes"]), fmt_ms(r["real_time"]), sci(r["column_edges"])),
+            (r["real_time"] <= 1000) if r["column_edges"] >= 5e6 else None)
         ratio = r["nodes_only_ms"] / r["csr_bfs_ms"]
-        add("full closure within 3× of the bare CSR search", "%.1f×" % ratio, ratio <= 3)
+        add("full closure within 3× of the bare CSR search",
+            "%.1f× (that closure, nodes only: %s; the bare search %s)" % (
+                ratio, fmt_ms(r["nodes_only_ms"]), fmt_ms(r["csr_bfs_ms"])), ratio <= 3)
     p = res.get("peer")
     if p:
         fe, fc = p["faster_end_to_end"], p["faster_compute_only"]["walk"]
         where = "at %s edges, %d queries" % (sci(p["column_edges"]), p["queries"])
+        # The peer's targets are set at 10^6 column edges.
+        peer_scale = p["column_edges"] >= 5e5
+
+        def at_10_6(ok):
+            return ok if peer_scale else None
         if "marquez_sql" in fe:
             m = fe["marquez_sql"]
             add("≥ 100× Marquez's recursive SQL, end to end",
                 "p50 %.0f×, p99 %.0f× (%s; Marquez's on %d)" % (
                     m["p50"], m["p99"], where, p["end_to_end"]["marquez_sql"]["queries"]),
-                min(m["p50"], m["p99"]) >= 100)
+                at_10_6(min(m["p50"], m["p99"]) >= 100))
         s = fe["best_sql"]
         add("≥ 10× the best recursive SQL, end to end",
             "p50 %.1f×, p99 %.1f× (%s)" % (s["p50"], s["p99"], where),
-            min(s["p50"], s["p99"]) >= 10)
+            at_10_6(min(s["p50"], s["p99"]) >= 10))
         add("≥ 100× the best SQL, compute only", "p50 %.1f×, p99 %.1f×" % (fc["p50"], fc["p99"]),
-            min(fc["p50"], fc["p99"]) >= 100)
+            at_10_6(min(fc["p50"], fc["p99"]) >= 100))
         add("same answers", "%d mismatches" % p["mismatches"], p["mismatches"] == 0)
     per_edge = big["rss_bytes"] / big["column_edges"]
     add("memory ≤ 150 bytes per column edge (target at 10^7)",
-        "%.0f bytes %s" % (per_edge, at), per_edge <= 150)
+        "%.0f bytes %s" % (per_edge, at), at_10_7(per_edge <= 150))
     disk = big["store_bytes"] / big["bytes"]
     add("store ≤ 0.6× the raw event bytes", "%.2f×" % disk, disk <= 0.6)
     add("start to first answer ≤ 15 s (target at 10^7)",
-        "%.2f s %s" % (big["first_answer_s"], at), big["first_answer_s"] <= 15)
+        "%.2f s %s" % (big["first_answer_s"], at), at_10_7(big["first_answer_s"] <= 15))
     d = res.get("diagrams") or []
     for limit_nodes, limit_s in ((100, 0.5), (1000, 5.0)):
         fit = [r for r in d if r["nodes"] >= limit_nodes]
@@ -478,6 +503,9 @@ def main():
     ap.add_argument("--requests", type=int, default=2000, help="HTTP closures per run")
     ap.add_argument("--bench-edges", default="100000,1000000",
                     help="TRIB_BENCH_EDGES for build/lineage_bench")
+    ap.add_argument("--deep-edges", type=int, default=1000000,
+                    help="TRIB_BENCH_EDGES of the 20-layer mesh whose largest closure is "
+                         "timed against the bare CSR search")
     ap.add_argument("--diagram-datasets", type=int, default=4000)
     ap.add_argument("--peer-datasets", type=int, default=20000)
     ap.add_argument("--peer-queries", type=int, default=200)
