@@ -224,6 +224,17 @@ def served(store, work, size, args):
                         urllib.parse.urlencode({"nodeId": "dataset:" + dataset_id(i)}) + "\n")
         size["impact"] = http_load(server.port, "get", "--clients", "1", "--requests",
                                    str(min(300, args.requests)), "--warmup", "10", paths)
+        # Diagrams of a first-layer dataset's downstream lineage, as a user asks for them
+        # (whole depth, the default collapse threshold), on a mesh of this size.
+        root = dataset_id(17 % per_layer)
+        conn = HttpConn(server.port)
+        size["render"] = []
+        for level, node in (("dataset", "dataset:" + root), ("column", "datasetField:%s:id" % root)):
+            svg_s, svg = render(conn, {"nodeId": node, "level": level, "format": "svg"})
+            png_s, _ = render(conn, {"nodeId": node, "level": level, "format": "png"})
+            size["render"].append({"level": level, "nodes": diagram_nodes(svg), "svg_s": svg_s,
+                                   "png_s": png_s})
+        conn.close()
     finally:
         server.stop()
 
@@ -243,6 +254,24 @@ def http_ingest(mesh, work, events, batch):
     return r
 
 
+def render(conn, params):
+    """The median time of three GET /api/v1/render with `params`, and the diagram."""
+    q = urllib.parse.urlencode(params)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        status, body = conn.get("/api/v1/render?" + q)
+        times.append(time.perf_counter() - t0)
+        if status != 200:
+            sys.exit("render %s -> %d %s" % (q, status, body[:300]))
+    return sorted(times)[1], body
+
+
+def diagram_nodes(svg):
+    """Graphviz's SVG: a group of class "node" per node (at column level, per table)."""
+    return svg.count(b'class="node"')
+
+
 def diagrams(args, work):
     """Dataset-level downstream diagrams of a 20-layer mesh, growing the depth until the
     diagram holds about 100 and then about 1,000 nodes."""
@@ -258,26 +287,15 @@ def diagrams(args, work):
     try:
         server.wait_until("/healthz")
         conn = HttpConn(server.port)
-
-        def render(depth, fmt):
-            q = urllib.parse.urlencode({"nodeId": "dataset:" + dataset_id(17), "depth": depth,
-                                        "format": fmt, "max_nodes": 100000})
-            times = []
-            for _ in range(3):
-                t0 = time.perf_counter()
-                status, body = conn.get("/api/v1/render?" + q)
-                times.append(time.perf_counter() - t0)
-                if status != 200:
-                    sys.exit("render -> %d %s" % (status, body[:300]))
-            return sorted(times)[1], body
-
         wanted = [100, 1000]
         for depth in range(1, 21):
-            svg_s, svg = render(depth, "svg")
-            nodes = svg.count(b'class="node"')
+            params = {"nodeId": "dataset:" + dataset_id(17), "depth": depth,
+                      "max_nodes": 100000}
+            svg_s, svg = render(conn, dict(params, format="svg"))
+            nodes = diagram_nodes(svg)
             if not wanted or nodes < wanted[0]:
                 continue
-            png_s, png = render(depth, "png")
+            png_s, png = render(conn, dict(params, format="png"))
             rows.append({"depth": depth, "nodes": nodes, "svg_s": svg_s, "png_s": png_s,
                          "png_bytes": len(png)})
             log("diagram of %d nodes: SVG %.3f s, PNG %.3f s" % (nodes, svg_s, png_s))
@@ -378,6 +396,16 @@ def report(args, res):
             w("| %s | %s | %d | %s | %s | %s | %s |" % (
                 sci(s["column_edges"]), r["direction"], r["clients"], num(r["requests_per_s"]),
                 fmt_ms(lat["mean"]), fmt_ms(lat["p50"]), fmt_ms(lat["p99"])))
+    w("")
+    w("## Over HTTP: diagrams of a first-layer dataset's downstream lineage, on each mesh")
+    w("")
+    w("| column edges | level | nodes (tables at column level) | SVG | PNG |")
+    w("|---|---|---|---|---|")
+    for s in res["sizes"]:
+        for r in s["render"]:
+            w("| %s | %s | %d | %s | %s |" % (sci(s["column_edges"]), r["level"], r["nodes"],
+                                              fmt_ms(r["svg_s"] * 1000),
+                                              fmt_ms(r["png_s"] * 1000)))
     w("")
     w("## Over HTTP: ingest of the %d-dataset mesh's events, 8 keep-alive clients, fsync on" %
       res["sizes"][0]["datasets"])
