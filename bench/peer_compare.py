@@ -491,7 +491,8 @@ def main():
                        check=True, stdout=subprocess.DEVNULL)
         pgport = 5432
         opts = ("-k %s -c listen_addresses='' -p %d -c shared_buffers=1GB -c work_mem=64MB "
-                "-c jit=off -c fsync=off -c synchronous_commit=off -c autovacuum=off" % (pgdir, pgport))
+                "-c jit=off -c fsync=off -c synchronous_commit=off -c autovacuum=off" %
+                (pgdir, pgport))
         subprocess.run(as_pg_user([os.path.join(bindir, "pg_ctl"), "-D", pgdata, "-w", "-l",
                                    os.path.join(pgdir, "pg.log"), "-o", opts, "start"]),
                        check=True, stdout=subprocess.DEVNULL)
