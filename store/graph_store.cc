@@ -4,6 +4,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/snapshot.h>
 #include <rocksdb/table.h>
+#include <rocksdb/transaction_log.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -114,17 +115,20 @@ GraphStore::GraphStore(StoreOptions options, std::unique_ptr<StoreHandles> handl
     : options_(std::move(options)), h_(std::move(handles)) {}
 
 GraphStore::~GraphStore() {
-  // An orderly close flushes the memtables when they hold much, so that the write-ahead log
+  // An orderly close flushes the memtables when the write-ahead log has grown, so that its
   // files go with them: after an ingest of 60,000 events the store kept 282 MB of log beside
   // 130 MB of tables (1.0x the raw events instead of 0.3x), and the next start replayed all
-  // of it. Small memtables (tests, a server that took a few events) are left to the log.
-  // A failed flush loses nothing: the log stays, and is replayed at the next start.
-  constexpr uint64_t kFlushOnCloseBytes = 8 << 20;
+  // of it. A small log (tests, a server that took a few events) is left to be replayed; the
+  // memtables' own size would not tell, as it counts their preallocated blocks. A failed
+  // flush loses nothing: the log stays, and is replayed at the next start.
+  constexpr uint64_t kFlushOnCloseLogBytes = 8 << 20;
   rocksdb::DB* db = h_->db.get();
+  if (db == nullptr) return;
+  rocksdb::VectorLogPtr logs;
+  if (!db->GetSortedWalFiles(logs).ok()) return;
   uint64_t bytes = 0;
-  if (db != nullptr &&
-      db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes) &&
-      bytes >= kFlushOnCloseBytes) {
+  for (const auto& log : logs) bytes += log->SizeFileBytes();
+  if (bytes >= kFlushOnCloseLogBytes) {
     rocksdb::FlushOptions fo;
     fo.allow_write_stall = true;
     db->Flush(fo, h_->cf).PermitUncheckedError();

@@ -818,7 +818,9 @@ TEST_F(GraphStoreTest, ClosingAStoreThatTookMuchLeavesLittleLog) {
     auto w = store->NewWriter();
     for (int i = 0; i < kEvents; ++i) {
       w->AppendEvent(big + std::to_string(i));
-      if (i % 50 == 49) ASSERT_TRUE(store->Commit(*w).ok());
+      if (i % 50 == 49) {
+        ASSERT_TRUE(store->Commit(*w).ok());
+      }
     }
     EXPECT_GT(LogBytes(dir_), uint64_t{kEvents} * big.size());
   }
@@ -836,6 +838,10 @@ TEST_F(GraphStoreTest, ClosingAStoreThatTookLittleLeavesItInTheLog) {
     ASSERT_TRUE(store->Commit(*w).ok());
   }
   EXPECT_GT(LogBytes(dir_), 0u);
+  for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+    const bool table = f.path().extension() == ".sst";
+    EXPECT_FALSE(table) << "flushed on close: " << f.path();
+  }
   EXPECT_EQ(**Open()->GetEvent(1), "e1");
 }
 
