@@ -2,7 +2,7 @@
 """The benchmark suite in one run: what `make bench` runs (docs/benchmarks.md).
 
     python3 bench/suite.py                       # about 10^5 and 10^6 column edges
-    python3 bench/suite.py --datasets 2000,20000,170000 --peer-datasets 20000   # 10^7 too
+    python3 bench/suite.py --datasets 2000,20000,170000 --deep-edges 10000000   # 10^7 too
 
 In one run, on meshes from build/mesh_gen (the same seed every time):
 
