@@ -37,7 +37,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from peer_compare import (ROOT, HttpConn, fmt_ms, free_port, log,  # noqa: E402
-                          machine_info, pct)
+                          machine_info)
 
 BUILD = os.path.join(ROOT, "build")  # --build
 DOMAINS = 8  # mesh_gen's default
