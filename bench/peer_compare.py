@@ -174,6 +174,56 @@ class HttpConn:
             self.sock = None
 
 
+class Server:
+    """`tributary serve` of a store on a free local port; stopped with SIGTERM."""
+
+    def __init__(self, tributary, store, log_dir):
+        self.port = free_port()
+        self.log_path = os.path.join(log_dir, "serve_%d.log" % self.port)
+        self.t0 = time.perf_counter()
+        with open(self.log_path, "wb") as out:
+            self.proc = subprocess.Popen(
+                [tributary, "serve", "--data", store, "--host", "127.0.0.1",
+                 "--port", str(self.port)], stdout=out, stderr=subprocess.STDOUT)
+
+    def wait_until(self, path, limit_s=600):
+        """Seconds from the start until GET `path` answers 200."""
+        while True:
+            if self.proc.poll() is not None:
+                sys.exit("tributary serve exited with %s (log: %s)" %
+                         (self.proc.returncode, self.log_path))
+            conn = HttpConn(self.port)
+            try:
+                if conn.get(path)[0] == 200:
+                    return time.perf_counter() - self.t0
+            except (OSError, RuntimeError):
+                pass
+            finally:
+                conn.close()
+            if time.perf_counter() - self.t0 > limit_s:
+                sys.exit("tributary serve did not answer %s in %d s" % (path, limit_s))
+            time.sleep(0.02)
+
+    def get_json(self, path):
+        conn = HttpConn(self.port)
+        try:
+            status, body = conn.get(path)
+        finally:
+            conn.close()
+        if status != 200:
+            sys.exit("GET %s -> %d %s" % (path, status, body[:300]))
+        return json.loads(body)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
 # ---------------------------------------------------------------- a minimal PostgreSQL client
 
 class PgConn:
@@ -403,28 +453,10 @@ def main():
         ingest_s = time.perf_counter() - t0
         log("ingest: %.1f s" % ingest_s)
 
-        port = free_port()
-        server_log = open(os.path.join(tmp, "server.log"), "wb")
-        server = subprocess.Popen([tributary, "serve", "--data", store, "--host", "127.0.0.1",
-                                   "--port", str(port)], stdout=server_log,
-                                  stderr=subprocess.STDOUT)
-        t0 = time.perf_counter()
-        while True:
-            if server.poll() is not None:
-                sys.exit("tributary serve exited with %s (log: %s)" %
-                         (server.returncode, server_log.name))
-            probe = HttpConn(port)
-            try:
-                if probe.get("/healthz")[0] == 200:
-                    break
-            except (OSError, RuntimeError):
-                pass
-            finally:
-                probe.close()
-            if time.perf_counter() - t0 > 300:
-                sys.exit("tributary serve did not become healthy in 300 s")
-            time.sleep(0.1)
-        log("serve: healthy on port %d after %.1f s" % (port, time.perf_counter() - t0))
+        server = Server(tributary, store, tmp)
+        port = server.port
+        log("serve: healthy on port %d after %.1f s" %
+            (port, server.wait_until("/healthz", limit_s=300)))
         # cpp-httplib closes a keep-alive connection idle for 5 s: a fresh one is opened for
         # the stats call and again right before the timed closures.
         conn = HttpConn(port)
@@ -796,13 +828,8 @@ def main():
             return 1
         return 0
     finally:
-        if server is not None and server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        if server is not None:
+            server.stop()
         if pg_started:
             subprocess.run(as_pg_user([os.path.join(bindir, "pg_ctl"), "-D", pgdata, "-w",
                                        "-m", "fast", "stop"]), stdout=subprocess.DEVNULL)

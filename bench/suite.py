@@ -36,8 +36,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_compare import (ROOT, HttpConn, fmt_ms, free_port, log,  # noqa: E402
-                          machine_info)
+import peer_compare  # noqa: E402
+from peer_compare import ROOT, HttpConn, fmt_ms, log, machine_info  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")  # --build
 DOMAINS = 8  # mesh_gen's default
@@ -86,54 +86,9 @@ def sci(x):
     return "%.2f×10^%d" % (x / 10 ** e, e)
 
 
-class Server:
-    """`tributary serve` on a free local port; stopped with SIGTERM."""
-
-    def __init__(self, store, work):
-        self.port = free_port()
-        self.log_path = os.path.join(work, "serve_%d.log" % self.port)
-        self.t0 = time.perf_counter()
-        with open(self.log_path, "wb") as out:
-            self.proc = subprocess.Popen(
-                [binary("tributary"), "serve", "--data", store, "--host", "127.0.0.1",
-                 "--port", str(self.port)], stdout=out, stderr=subprocess.STDOUT)
-
-    def wait_until(self, path, limit_s=600):
-        """Seconds from the start until GET `path` answers 200."""
-        while True:
-            if self.proc.poll() is not None:
-                sys.exit("tributary serve exited with %s (log: %s)" %
-                         (self.proc.returncode, self.log_path))
-            conn = HttpConn(self.port)
-            try:
-                if conn.get(path)[0] == 200:
-                    return time.perf_counter() - self.t0
-            except (OSError, RuntimeError):
-                pass
-            finally:
-                conn.close()
-            if time.perf_counter() - self.t0 > limit_s:
-                sys.exit("tributary serve did not answer %s in %d s" % (path, limit_s))
-            time.sleep(0.02)
-
-    def get_json(self, path):
-        conn = HttpConn(self.port)
-        try:
-            status, body = conn.get(path)
-        finally:
-            conn.close()
-        if status != 200:
-            sys.exit("GET %s -> %d %s" % (path, status, body[:300]))
-        return json.loads(body)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+def serve(store, work):
+    """build/tributary serving `store` (peer_compare.Server)."""
+    return peer_compare.Server(binary("tributary"), store, work)
 
 
 def http_load(port, *args):
@@ -192,7 +147,7 @@ def file_ingest(mesh, work, size):
 
 def served(store, work, size, args):
     per_layer = size["datasets"] // args.layers
-    server = Server(store, work)
+    server = serve(store, work)
     try:
         size["first_answer_s"] = server.wait_until(closure_query(17 % per_layer))
         size["rss_bytes"] = rss_bytes(server.proc.pid)
@@ -241,7 +196,7 @@ def served(store, work, size, args):
 
 def http_ingest(mesh, work, events, batch):
     store = os.path.join(work, "http_store_%d" % batch)
-    server = Server(store, work)
+    server = serve(store, work)
     try:
         server.wait_until("/healthz")
         r = http_load(server.port, "ingest", "--clients", "8", "--batch", str(batch), mesh)
@@ -282,7 +237,7 @@ def diagrams(args, work):
     store = os.path.join(work, "deep_store")
     subprocess.run([binary("tributary"), "ingest", "--data", store, "--sync", "false", mesh],
                    check=True, stdout=subprocess.DEVNULL)
-    server = Server(store, work)
+    server = serve(store, work)
     rows = []
     try:
         server.wait_until("/healthz")
