@@ -10,10 +10,24 @@ namespace tributary {
 namespace {
 
 // Visit marks: a slot holds the number of the walk that last touched it, so nothing is
-// cleared between walks. 4 bytes a node.
+// cleared between walks. 4 bytes a node. The walk's working lists live here too, so that a
+// small walk allocates nothing but its answer; Trim() lets go of what a large one grew.
 struct Scratch {
   std::vector<uint32_t> mark;
   uint32_t epoch = 0;
+  std::vector<uint32_t> frontier, next, ids;
+  std::vector<std::pair<uint32_t, uint32_t>> neighbours;  // (edge index, node at the far end)
+
+  void Trim() {
+    constexpr size_t kKeep = size_t{1} << 16;
+    auto trim = [&](auto& v) {
+      if (v.capacity() > kKeep) std::decay_t<decltype(v)>().swap(v);
+    };
+    trim(frontier);
+    trim(next);
+    trim(ids);
+    trim(neighbours);
+  }
 
   void Begin(size_t nodes) {
     if (mark.size() < nodes) mark.resize(nodes, 0);
@@ -69,7 +83,10 @@ class ScratchPool {
 class ScratchLease {
  public:
   ScratchLease() : s_(ScratchPool::Instance().Acquire()) {}
-  ~ScratchLease() { ScratchPool::Instance().Release(std::move(s_)); }
+  ~ScratchLease() {
+    s_->Trim();
+    ScratchPool::Instance().Release(std::move(s_));
+  }
   ScratchLease(const ScratchLease&) = delete;
   ScratchLease& operator=(const ScratchLease&) = delete;
   Scratch& operator*() { return *s_; }
@@ -134,16 +151,18 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
   ScratchLease lease;
   Scratch& s = *lease;
   ClosureResult result;
+  result.nodes.reserve(64);
   std::vector<uint32_t> adjacent;
-  std::vector<std::pair<uint32_t, uint32_t>> neighbours;  // (edge index, node at the far end)
+  std::vector<uint32_t>& frontier = s.frontier;
+  std::vector<uint32_t>& next_frontier = s.next;
 
   auto run = [&](bool upstream) {
     s.Begin(graph.node_capacity());
-    std::vector<NodeId> frontier;
+    frontier.clear();
     for (NodeId seed : seeds) {
       if (s.mark[seed] == s.epoch) continue;
       s.mark[seed] = s.epoch;
-      frontier.push_back(seed);
+      frontier.push_back(static_cast<uint32_t>(seed));
     }
     int d = 0;  // the distance of every node in the frontier
     // A job at column level: its own column edges lead out of it.
@@ -174,7 +193,7 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
         const GraphEdge& ce = graph.edge(ci);
         // The job's own edges are not reported: one end of each lies on the other side of
         // the job, outside this direction's closure.
-        NodeId next = upstream ? ce.from : ce.to;
+        uint32_t next = upstream ? ce.from : ce.to;
         if (s.mark[next] == s.epoch) continue;
         s.mark[next] = s.epoch;
         if (query.depth < 0 || 1 <= query.depth) {
@@ -187,24 +206,26 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
     }
     // Breadth-first, level by level, so each node gets its shortest distance. The common
     // query (current column lineage, every transformation) needs one bit per edge, not the
-    // edge's record.
+    // edge's record, and the graph expands its levels itself.
     const bool live_columns = query.level == Level::kColumn && !query.as_of && !query.direct_only;
-    std::vector<NodeId> next_frontier;
     for (; !frontier.empty() && (query.depth < 0 || d < query.depth); ++d) {
       next_frontier.clear();
-      for (NodeId v : frontier) {
-        neighbours.clear();
-        graph.AppendAdjacent(v, /*outgoing=*/!upstream, &neighbours);
-        for (auto [ei, w] : neighbours) {
-          if (live_columns ? !graph.live_column_edge(ei)
-                           : !EdgeVisible(graph, graph.edge(ei), query)) {
-            continue;
+      if (live_columns) {
+        graph.ExpandLiveColumns(frontier, /*outgoing=*/!upstream, s.epoch, s.mark.data(),
+                                query.collect_edges ? &result.edges : nullptr, &next_frontier);
+        for (uint32_t w : next_frontier) result.nodes.push_back({w, d + 1, upstream});
+      } else {
+        for (uint32_t v : frontier) {
+          s.neighbours.clear();
+          graph.AppendAdjacent(v, /*outgoing=*/!upstream, &s.neighbours);
+          for (auto [ei, w] : s.neighbours) {
+            if (!EdgeVisible(graph, graph.edge(ei), query)) continue;
+            if (query.collect_edges) result.edges.push_back(ei);
+            if (s.mark[w] == s.epoch) continue;
+            s.mark[w] = s.epoch;
+            result.nodes.push_back({w, d + 1, upstream});
+            next_frontier.push_back(w);
           }
-          if (query.collect_edges) result.edges.push_back(ei);
-          if (s.mark[w] == s.epoch) continue;
-          s.mark[w] = s.epoch;
-          result.nodes.push_back({w, d + 1, upstream});
-          next_frontier.push_back(w);
         }
       }
       frontier.swap(next_frontier);
@@ -234,7 +255,7 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
   } else {
     // One walk: every node was reached once, in order of distance (the seeds first), and
     // every edge crossed once. Only each distance's nodes need sorting.
-    std::vector<uint32_t> ids;
+    std::vector<uint32_t>& ids = s.ids;
     for (auto lo = result.nodes.begin(); lo != result.nodes.end();) {
       auto hi = std::find_if(lo, result.nodes.end(),
                              [&](const ClosureNode& n) { return n.distance != lo->distance; });

@@ -5,6 +5,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 
@@ -115,6 +116,64 @@ struct LineageGraph::Impl {
     auto it = extra.find(id);
     if (it == extra.end()) return;
     for (uint32_t i : it->second) out->emplace_back(i, outgoing ? edges[i].to : edges[i].from);
+  }
+
+  bool Live(uint32_t i) const {
+    return i / 64 < live_column.size() && (live_column[i / 64] >> (i % 64)) & 1;
+  }
+
+  // The closure's inner loop (GraphReader::ExpandLiveColumns), over the CSR's arrays. A
+  // level's nodes are independent, so the row bounds of the node a few places ahead are
+  // fetched, and then its edges, while this one's are read: a large walk is mostly waiting
+  // for memory, and this overlaps the waits.
+  void ExpandLiveColumns(std::span<const uint32_t> frontier, bool outgoing, uint32_t epoch,
+                         uint32_t* mark, std::vector<uint32_t>* crossed,
+                         std::vector<uint32_t>* next) const {
+    auto visit = [&](uint32_t ei, uint32_t w) {
+      if (!Live(ei)) return;
+      if (crossed) crossed->push_back(ei);
+      if (mark[w] == epoch) return;
+      mark[w] = epoch;
+      next->push_back(w);
+    };
+    const uint32_t in_csr = static_cast<uint32_t>(csr_edges_vertices());
+    // Boost's CSR keeps its arrays as public members: the row starts, and the far ends.
+    const uint32_t* rows =
+        outgoing ? csr.m_forward.m_rowstart.data() : csr.m_backward.m_rowstart.data();
+    const uint32_t* ends =
+        outgoing ? csr.m_forward.m_column.data() : csr.m_backward.m_column.data();
+    constexpr size_t kAhead = 8;
+    const size_t n = frontier.size();
+    for (size_t i = 0; i < std::min(n, kAhead); ++i) {
+      if (frontier[i] < in_csr) __builtin_prefetch(rows + frontier[i]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n && frontier[i + kAhead] < in_csr) {
+        __builtin_prefetch(rows + frontier[i + kAhead]);
+      }
+      if (i + kAhead / 2 < n && frontier[i + kAhead / 2] < in_csr) {
+        uint32_t row = rows[frontier[i + kAhead / 2]];
+        __builtin_prefetch(ends + row);
+        if (outgoing) __builtin_prefetch(&csr[Csr::edge_descriptor(0, row)]);
+      }
+      const uint32_t v = frontier[i];
+      if (v < in_csr) {
+        if (outgoing) {
+          for (auto [it, end] = boost::out_edges(v, csr); it != end; ++it) {
+            visit(csr[*it], boost::target(*it, csr));
+          }
+        } else {
+          for (auto [it, end] = boost::in_edges(v, csr); it != end; ++it) {
+            visit(csr[*it], boost::source(*it, csr));
+          }
+        }
+      }
+      const auto& extra = outgoing ? extra_out : extra_in;
+      if (extra.empty()) continue;
+      auto it = extra.find(v);
+      if (it == extra.end()) continue;
+      for (uint32_t e : it->second) visit(e, outgoing ? edges[e].to : edges[e].from);
+    }
   }
 
   void Append(NodeId id, bool outgoing, std::vector<uint32_t>* out) const {
@@ -281,9 +340,10 @@ void GraphReader::AppendAdjacent(NodeId id, bool outgoing,
   g_.impl_->AppendAdjacent(id, outgoing, out);
 }
 
-bool GraphReader::live_column_edge(uint32_t index) const {
-  const auto& bits = g_.impl_->live_column;
-  return index / 64 < bits.size() && (bits[index / 64] >> (index % 64)) & 1;
+void GraphReader::ExpandLiveColumns(std::span<const uint32_t> frontier, bool outgoing,
+                                    uint32_t epoch, uint32_t* mark, std::vector<uint32_t>* crossed,
+                                    std::vector<uint32_t>* next) const {
+  g_.impl_->ExpandLiveColumns(frontier, outgoing, epoch, mark, crossed, next);
 }
 
 const std::vector<NodeId>& GraphReader::fields(NodeId dataset) const {

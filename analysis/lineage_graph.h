@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -103,12 +104,17 @@ class GraphReader {
   const std::vector<Transform>& transforms(uint32_t index) const;
   // Appends to `out` the index of each edge out of (outgoing) or into `id`.
   void AppendEdges(NodeId id, bool outgoing, std::vector<uint32_t>* out) const;
-  // The same edges as (edge index, node at the other end): walks that need no more of an
-  // edge than whether it is a current column edge (live_column_edge) skip its record.
+  // The same edges as (edge index, node at the other end).
   void AppendAdjacent(NodeId id, bool outgoing,
                       std::vector<std::pair<uint32_t, uint32_t>>* out) const;
-  // True when edge `index` is a column edge (kDerive) that is current: a bit per edge.
-  bool live_column_edge(uint32_t index) const;
+  // One level of a breadth-first walk over current column edges: appends to `next` each
+  // node one such edge away from `frontier` (along the edges when `outgoing`, against them
+  // otherwise) whose mark is not `epoch`, and marks it; appends to `crossed`, unless null,
+  // the index of every edge followed, in the order followed. `mark` is indexed by node id
+  // and holds node_capacity() slots.
+  void ExpandLiveColumns(std::span<const uint32_t> frontier, bool outgoing, uint32_t epoch,
+                         uint32_t* mark, std::vector<uint32_t>* crossed,
+                         std::vector<uint32_t>* next) const;
   // Fields of a dataset, in id order.
   const std::vector<NodeId>& fields(NodeId dataset) const;
   GraphCounts counts() const;
