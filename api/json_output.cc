@@ -57,10 +57,12 @@ json TagsJson(const std::vector<FacetRecord>& facets) {
 
 std::string NodeIdOf(const GraphReader& g, NodeId id) { return GraphNodeId(g, id); }
 
-void AppendJsonString(std::string* out, std::string_view s) {
+namespace {
+
+// The characters of `s` as they go inside a JSON string. Runs of characters that need no
+// escape are copied whole: large answers are mostly those.
+void AppendJsonEscaped(std::string* out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  // Runs of characters that need no escape are copied whole: large answers are mostly those.
   size_t run = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
@@ -78,6 +80,33 @@ void AppendJsonString(std::string* out, std::string_view s) {
     }
   }
   out->append(s.data() + run, s.size() - run);
+}
+
+// NodeIdOf(g, id) as a JSON string, written in place rather than built first: an answer
+// writes one per node and up to three per edge.
+void AppendNodeIdJson(std::string* out, const GraphReader& g, NodeId id) {
+  const GraphNode& n = g.node(id);
+  const bool field = n.kind == NodeKind::kField;
+  const GraphNode& owner = field ? g.node(n.dataset) : n;
+  out->push_back('"');
+  out->append(MarquezNodeIdPrefix(n.kind));
+  if (n.kind != NodeKind::kRun) {
+    AppendJsonEscaped(out, g.ns(owner));
+    out->push_back(':');
+  }
+  AppendJsonEscaped(out, g.name(owner));
+  if (field) {
+    out->push_back(':');
+    AppendJsonEscaped(out, g.field(n));
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  AppendJsonEscaped(out, s);
   out->push_back('"');
 }
 
@@ -86,7 +115,7 @@ void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int
   const GraphNode& n = g.node(id);
   const GraphNode& owner = n.kind == NodeKind::kField ? g.node(n.dataset) : n;
   out->append("{\"id\":");
-  AppendJsonString(out, NodeIdOf(g, id));
+  AppendNodeIdJson(out, g, id);
   out->append(",\"kind\":\"");
   out->append(NodeKindName(n.kind));
   out->append("\",\"namespace\":");
@@ -114,16 +143,16 @@ void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int
 
 void AppendEdgeJson(std::string* out, const GraphReader& g, const GraphEdge& e) {
   out->append("{\"from\":");
-  AppendJsonString(out, NodeIdOf(g, e.from));
+  AppendNodeIdJson(out, g, e.from);
   out->append(",\"to\":");
-  AppendJsonString(out, NodeIdOf(g, e.to));
+  AppendNodeIdJson(out, g, e.to);
   out->append(",\"kind\":\"");
   out->append(EdgeKindName(e.kind));
   out->append("\",\"job\":");
   if (e.job == kNoNode) {
     out->append("null");
   } else {
-    AppendJsonString(out, NodeIdOf(g, e.job));
+    AppendNodeIdJson(out, g, e.job);
   }
   out->append(",\"transformations\":[");
   bool first = true;

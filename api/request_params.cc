@@ -1,5 +1,7 @@
 #include "api/request_params.h"
 
+#include <charconv>
+
 #include "api/node_ref.h"
 
 namespace tributary {
@@ -111,13 +113,27 @@ const char* DirectionName(Direction d) {
 
 const char* LevelName(Level l) { return l == Level::kColumn ? "column" : "dataset"; }
 
+void AppendClosureQueryJson(std::string* out, const ClosureQuery& q, bool with_edges) {
+  out->append("{\"direction\":\"").append(DirectionName(q.direction));
+  out->append("\",\"level\":\"").append(LevelName(q.level));
+  out->append("\",\"depth\":");
+  if (q.depth < 0) {
+    out->append("null");
+  } else {
+    char digits[16];
+    out->append(digits, std::to_chars(digits, digits + sizeof digits, q.depth).ptr);
+  }
+  out->append(",\"direct_only\":").append(q.direct_only ? "true" : "false");
+  // A formatted time holds digits, '-', ':', '.', 'T' and 'Z': nothing to escape.
+  out->append(",\"as_of\":").append(q.as_of ? "\"" + FormatTime(*q.as_of) + "\"" : "null");
+  if (with_edges) out->append(",\"edges\":").append(q.collect_edges ? "true" : "false");
+  out->push_back('}');
+}
+
 nlohmann::json ClosureQueryJson(const ClosureQuery& q) {
-  using nlohmann::json;
-  return {{"direction", DirectionName(q.direction)},
-          {"level", LevelName(q.level)},
-          {"depth", q.depth < 0 ? json(nullptr) : json(q.depth)},
-          {"direct_only", q.direct_only},
-          {"as_of", q.as_of ? json(FormatTime(*q.as_of)) : json(nullptr)}};
+  std::string text;
+  AppendClosureQueryJson(&text, q, /*with_edges=*/false);
+  return nlohmann::json::parse(text);
 }
 
 }  // namespace tributary

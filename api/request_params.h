@@ -43,7 +43,10 @@ Result<ClosureQuery> ParseClosureQuery(const GraphStore& store, const Params& p,
                                        const char* default_direction);
 const char* DirectionName(Direction d);
 const char* LevelName(Level l);
-// The query as echoed in answers.
+// The query as echoed in answers: direction, level, depth, direct_only, as_of, and with
+// `with_edges` also edges (collect_edges). Written as text, for answers written as text.
+void AppendClosureQueryJson(std::string* out, const ClosureQuery& q, bool with_edges);
+// The same without edges, as a JSON value.
 nlohmann::json ClosureQueryJson(const ClosureQuery& q);
 
 }  // namespace tributary

@@ -242,9 +242,7 @@ ApiResponse Service::Closure(const Params& params) {
   out.append("{\"root\":");
   AppendNodeJson(&out, reader, q.root, nullptr, nullptr);
   out.append(",\"query\":");
-  nlohmann::json query = ClosureQueryJson(q);
-  query["edges"] = q.collect_edges;
-  out.append(query.dump());
+  AppendClosureQueryJson(&out, q, /*with_edges=*/true);
   out.append(",\"nodes\":[");
   for (size_t i = 0; i < result->nodes.size(); ++i) {
     const ClosureNode& n = result->nodes[i];

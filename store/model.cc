@@ -196,19 +196,33 @@ const char* NodeKindName(NodeKind kind) {
   return "unknown";
 }
 
-std::string MarquezNodeId(NodeKind kind, const std::string& ns, const std::string& name,
-                          const std::string& field) {
+const char* MarquezNodeIdPrefix(NodeKind kind) {
   switch (kind) {
     case NodeKind::kDataset:
-      return "dataset:" + ns + ":" + name;
+      return "dataset:";
     case NodeKind::kJob:
-      return "job:" + ns + ":" + name;
+      return "job:";
     case NodeKind::kField:
-      return "datasetField:" + ns + ":" + name + ":" + field;
+      return "datasetField:";
     case NodeKind::kRun:
-      return "run:" + name;
+      return "run:";
   }
-  return {};
+  return "";
+}
+
+std::string MarquezNodeId(NodeKind kind, const std::string& ns, const std::string& name,
+                          const std::string& field) {
+  std::string id = MarquezNodeIdPrefix(kind);
+  if (kind != NodeKind::kRun) {
+    id.append(ns);
+    id.push_back(':');
+  }
+  id.append(name);
+  if (kind == NodeKind::kField) {
+    id.push_back(':');
+    id.append(field);
+  }
+  return id;
 }
 
 const char* EdgeKindName(EdgeKind kind) {

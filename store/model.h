@@ -48,6 +48,8 @@ const char* NodeKindName(NodeKind kind);  // "dataset", "job", "run", "field"
 // "datasetField:<ns>:<name>:<field>" (a run: "run:<runId>", passed as `name`).
 std::string MarquezNodeId(NodeKind kind, const std::string& ns, const std::string& name,
                           const std::string& field = {});
+// Its first part: "dataset:", "job:", "datasetField:" or "run:".
+const char* MarquezNodeIdPrefix(NodeKind kind);
 const char* EdgeKindName(EdgeKind kind);   // "read", "write", "column"
 const char* RunStateName(RunState state);  // "NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED"
 

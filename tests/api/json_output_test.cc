@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_util.h"
+
 namespace tributary {
 namespace {
 
@@ -15,6 +17,34 @@ TEST(JsonOutputTest, StringsRoundTripThroughTheDirectWriter) {
     AppendJsonString(&out, s);
     auto parsed = nlohmann::json::parse(out);
     EXPECT_EQ(parsed.get<std::string>(), s) << out;
+  }
+}
+
+// Node ids are written in place, escaped piece by piece: they must read back as the ids
+// GraphNodeId builds, for every kind of node and every end of every edge.
+TEST(JsonOutputTest, NodeIdsWrittenInPlaceReadBackAsTheGraphsIds) {
+  testing::TestStore s;
+  testing::Ds out{.name = "out \"quoted\" \\ path"};
+  out.lineage = {{"col\ttab \"q\"", {{.ns = "db", .name = "in:put", .field = "a\\b\x01"}}}};
+  s.MustIngest(testing::RunEvent("job \"j\"", "01890000-0000-7000-8000-000000000001", "COMPLETE",
+                                 "2024-01-01T00:00:00Z", {{.name = "in:put"}}, {out}));
+  auto graph = LineageGraph::Load(s.store());
+  ASSERT_TRUE(graph.ok());
+  GraphReader g = (*graph)->Read();
+  int nodes = 0;
+  for (NodeId id = 0; id < g.node_capacity(); ++id) {
+    if (!g.node(id).present) continue;
+    ++nodes;
+    EXPECT_EQ(NodeJson(g, id)["id"], GraphNodeId(g, id));
+  }
+  EXPECT_EQ(nodes, 5);  // two datasets, a job, two fields
+  ASSERT_GT(g.counts().edges, 0u);
+  for (uint32_t i = 0; i < g.counts().edges; ++i) {
+    const GraphEdge& e = g.edge(i);
+    nlohmann::json j = EdgeJson(g, e);
+    EXPECT_EQ(j["from"], GraphNodeId(g, e.from));
+    EXPECT_EQ(j["to"], GraphNodeId(g, e.to));
+    if (e.job != kNoNode) EXPECT_EQ(j["job"], GraphNodeId(g, e.job));
   }
 }
 
