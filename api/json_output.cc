@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "api/node_ref.h"
+#include "api/request_params.h"
 
 namespace tributary {
 
@@ -59,12 +61,29 @@ std::string NodeIdOf(const GraphReader& g, NodeId id) { return GraphNodeId(g, id
 
 namespace {
 
+// True when one of the 8 bytes of `w` needs an escape in a JSON string: '"', '\\', or a
+// control character (below 0x20). The usual bit tricks: a byte's top bit is set in `zero(x)`
+// when that byte of x is 0, and in `below(x, n)` when it is under n (for bytes under 0x80).
+bool NeedsEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHigh = 0x8080808080808080;
+  auto zero = [&](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return (zero(w ^ (kOnes * '"')) | zero(w ^ (kOnes * '\\')) | below_space) != 0;
+}
+
 // The characters of `s` as they go inside a JSON string. Runs of characters that need no
-// escape are copied whole: large answers are mostly those.
+// escape are copied whole, found eight bytes at a time: names and ids rarely hold any.
 void AppendJsonEscaped(std::string* out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (NeedsEscape(w)) break;
+  }
   size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
+  for (; i < s.size(); ++i) {
     const char c = s[i];
     const auto u = static_cast<unsigned char>(c);
     if (c != '"' && c != '\\' && u >= 0x20) continue;
@@ -137,6 +156,34 @@ void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int
     out->append(",\"direction\":\"");
     out->append(direction);
     out->push_back('"');
+  }
+  out->push_back('}');
+}
+
+void AppendClosureAnswer(std::string* out, const GraphReader& g, const ClosureQuery& q,
+                         const ClosureResult& result) {
+  out->reserve(out->size() + 64 + result.nodes.size() * 256 + result.edges.size() * 320);
+  out->append("{\"root\":");
+  AppendNodeJson(out, g, q.root, nullptr, nullptr);
+  out->append(",\"query\":");
+  AppendClosureQueryJson(out, q, /*with_edges=*/true);
+  out->append(",\"nodes\":[");
+  for (size_t i = 0; i < result.nodes.size(); ++i) {
+    const ClosureNode& n = result.nodes[i];
+    if (i) out->push_back(',');
+    const char* direction = q.direction == Direction::kBoth && n.distance > 0
+                                ? (n.upstream ? "upstream" : "downstream")
+                                : nullptr;
+    AppendNodeJson(out, g, n.id, &n.distance, direction);
+  }
+  out->push_back(']');
+  if (q.collect_edges) {
+    out->append(",\"edges\":[");
+    for (size_t i = 0; i < result.edges.size(); ++i) {
+      if (i) out->push_back(',');
+      AppendEdgeJson(out, g, g.edge(result.edges[i]));
+    }
+    out->push_back(']');
   }
   out->push_back('}');
 }

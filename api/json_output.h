@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/closure.h"
 #include "analysis/lineage_graph.h"
 #include "common/status.h"
 #include "store/graph_store.h"
@@ -19,6 +20,10 @@ void AppendJsonString(std::string* out, std::string_view s);
 void AppendNodeJson(std::string* out, const GraphReader& graph, NodeId id, const int* distance,
                     const char* direction);
 void AppendEdgeJson(std::string* out, const GraphReader& graph, const GraphEdge& edge);
+// The answer of GET /api/v1/closure: root, query, nodes (with distances), and edges when the
+// query collects them.
+void AppendClosureAnswer(std::string* out, const GraphReader& graph, const ClosureQuery& query,
+                         const ClosureResult& result);
 // {"id", "kind", "namespace", "name", "field"?, "unseen"?} of a node in the graph.
 nlohmann::json NodeJson(const GraphReader& graph, NodeId id);
 // {"from", "to", "kind", "job", "transformations", "firstSeen", "retired"}.

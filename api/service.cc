@@ -235,33 +235,8 @@ ApiResponse Service::Closure(const Params& params) {
   Result<ClosureResult> result = ComputeClosure(reader, q);
   if (!result.ok()) return ErrorResponse(result.status());
   const Clock::time_point computed = Clock::now();
-  // Written as text: answers can hold millions of nodes and edges.
   ApiResponse r;
-  std::string& out = r.body;
-  out.reserve(64 + result->nodes.size() * 160 + result->edges.size() * 320);
-  out.append("{\"root\":");
-  AppendNodeJson(&out, reader, q.root, nullptr, nullptr);
-  out.append(",\"query\":");
-  AppendClosureQueryJson(&out, q, /*with_edges=*/true);
-  out.append(",\"nodes\":[");
-  for (size_t i = 0; i < result->nodes.size(); ++i) {
-    const ClosureNode& n = result->nodes[i];
-    if (i) out.push_back(',');
-    const char* direction = q.direction == Direction::kBoth && n.distance > 0
-                                ? (n.upstream ? "upstream" : "downstream")
-                                : nullptr;
-    AppendNodeJson(&out, reader, n.id, &n.distance, direction);
-  }
-  out.push_back(']');
-  if (q.collect_edges) {
-    out.append(",\"edges\":[");
-    for (size_t i = 0; i < result->edges.size(); ++i) {
-      if (i) out.push_back(',');
-      AppendEdgeJson(&out, reader, reader.edge(result->edges[i]));
-    }
-    out.push_back(']');
-  }
-  out.push_back('}');
+  AppendClosureAnswer(&r.body, reader, q, *result);
   // The W3C Server-Timing header, in milliseconds: the walk, and writing its answer.
   auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
   char timing[96];

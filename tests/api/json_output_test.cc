@@ -20,6 +20,29 @@ TEST(JsonOutputTest, StringsRoundTripThroughTheDirectWriter) {
   }
 }
 
+// The writer looks for characters to escape eight bytes at a time: one at every position of
+// strings longer than that, next to multi-byte UTF-8 and to bytes just above the limits.
+TEST(JsonOutputTest, EscapesAreFoundAtEveryPosition) {
+  for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\0'}) {
+    for (size_t at = 2; at < 40; ++at) {
+      std::string s = "ü" + std::string(38, '!') + "数";  // '!' is one above the space
+      s[at] = special;
+      std::string out;
+      AppendJsonString(&out, s);
+      EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), s) << out;
+      // Quotes, then \" or \\ for the two, \u00XX for a control character.
+      const size_t escaped = special == '"' || special == '\\' ? 2 : 6;
+      EXPECT_EQ(out.size(), s.size() - 1 + escaped + 2) << at;
+    }
+  }
+  std::string clean(64, '!');  // '#' and ']' sit one above '"' and '\\'
+  clean[9] = '#';
+  clean[30] = ']';
+  std::string out;
+  AppendJsonString(&out, clean);
+  EXPECT_EQ(out, "\"" + clean + "\"");
+}
+
 // Node ids are written in place, escaped piece by piece: they must read back as the ids
 // GraphNodeId builds, for every kind of node and every end of every edge.
 TEST(JsonOutputTest, NodeIdsWrittenInPlaceReadBackAsTheGraphsIds) {
@@ -44,7 +67,9 @@ TEST(JsonOutputTest, NodeIdsWrittenInPlaceReadBackAsTheGraphsIds) {
     nlohmann::json j = EdgeJson(g, e);
     EXPECT_EQ(j["from"], GraphNodeId(g, e.from));
     EXPECT_EQ(j["to"], GraphNodeId(g, e.to));
-    if (e.job != kNoNode) EXPECT_EQ(j["job"], GraphNodeId(g, e.job));
+    if (e.job != kNoNode) {
+      EXPECT_EQ(j["job"], GraphNodeId(g, e.job));
+    }
   }
 }
 
