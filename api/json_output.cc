@@ -162,7 +162,7 @@ void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int
 
 void AppendClosureAnswer(std::string* out, const GraphReader& g, const ClosureQuery& q,
                          const ClosureResult& result) {
-  out->reserve(out->size() + 64 + result.nodes.size() * 256 + result.edges.size() * 320);
+  out->reserve(out->size() + 64 + result.nodes.size() * 256 + result.edges.size() * 384);
   out->append("{\"root\":");
   AppendNodeJson(out, g, q.root, nullptr, nullptr);
   out->append(",\"query\":");

@@ -114,6 +114,19 @@ Result<Micros> ParseTime(std::string_view s, bool allow_date_only) {
   return secs * 1000000 + micros;
 }
 
+namespace {
+
+// Writes `v` (0 <= v < 10^width) as exactly `width` digits.
+char* PutDigits(char* p, int64_t v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return p + width;
+}
+
+}  // namespace
+
 std::string FormatTime(Micros t) {
   if (t == kForever) return "forever";
   int64_t secs = t >= 0 ? t / 1000000 : -((-t + 999999) / 1000000);
@@ -124,16 +137,30 @@ std::string FormatTime(Micros t) {
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  std::string out(buf, n);
-  if (frac != 0) {
-    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
-    out += buf;
+  char* p = buf;
+  if (y >= 0 && y <= 9999) {  // the digits written directly: answers hold one per edge
+    p = PutDigits(p, y, 4);
+    *p++ = '-';
+    p = PutDigits(p, m, 2);
+    *p++ = '-';
+    p = PutDigits(p, d, 2);
+    *p++ = 'T';
+    p = PutDigits(p, rem / 3600, 2);
+    *p++ = ':';
+    p = PutDigits(p, rem / 60 % 60, 2);
+    *p++ = ':';
+    p = PutDigits(p, rem % 60, 2);
+  } else {
+    p += std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                       static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600),
+                       static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
   }
-  out += 'Z';
-  return out;
+  if (frac != 0) {
+    *p++ = '.';
+    p = PutDigits(p, frac, 6);
+  }
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 Micros NowMicros() {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+#include <random>
+
 namespace tributary {
 namespace {
 
@@ -57,6 +61,30 @@ TEST(TimeTest, FormatRoundTrips) {
     EXPECT_EQ(*ParseTime(FormatTime(*t)), *t);
   }
   EXPECT_EQ(FormatTime(kForever), "forever");
+}
+
+// Against the C library's formatting, over times from 1000 to 9999 and every fraction form.
+TEST(TimeTest, FormatMatchesTheCLibrary) {
+  std::mt19937_64 rng(3);
+  const int64_t lo = -30610224000;  // 1000-01-01T00:00:00Z, in seconds
+  const int64_t hi = 253402300799;  // 9999-12-31T23:59:59Z
+  for (int i = 0; i < 20000; ++i) {
+    int64_t secs = lo + static_cast<int64_t>(rng() % static_cast<uint64_t>(hi - lo + 1));
+    int64_t frac = i % 3 == 0 ? 0 : static_cast<int64_t>(rng() % 1000000);
+    std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&tt, &tm), nullptr);
+    char want[64];
+    size_t n = std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::string expected(want, n);
+    if (frac != 0) {
+      char f[16];
+      std::snprintf(f, sizeof f, ".%06lld", static_cast<long long>(frac));
+      expected += f;
+    }
+    expected += 'Z';
+    EXPECT_EQ(FormatTime(secs * 1000000 + frac), expected) << secs << " " << frac;
+  }
 }
 
 }  // namespace
