@@ -11,7 +11,7 @@ namespace {
 
 // Visit marks: a slot holds the number of the walk that last touched it, so nothing is
 // cleared between walks. 4 bytes a node. The walk's working lists live here too, so that a
-// small walk allocates nothing but its answer; Trim() lets go of what a large one grew.
+// small walk allocates little besides its answer; Trim() lets go of what a large one grew.
 struct Scratch {
   std::vector<uint32_t> mark;
   uint32_t epoch = 0;

@@ -124,8 +124,9 @@ struct LineageGraph::Impl {
 
   // The closure's inner loop (GraphReader::ExpandLiveColumns), over the CSR's arrays. A
   // level's nodes are independent, so the row bounds of the node a few places ahead are
-  // fetched, and then its edges, while this one's are read: a large walk is mostly waiting
-  // for memory, and this overlaps the waits.
+  // fetched, and then its far ends (and downstream, its edges' indices, which sit beside
+  // them), while this one's are read: a large walk is mostly waiting for memory, and this
+  // overlaps the waits.
   void ExpandLiveColumns(std::span<const uint32_t> frontier, bool outgoing, uint32_t epoch,
                          uint32_t* mark, std::vector<uint32_t>* crossed,
                          std::vector<uint32_t>* next) const {
@@ -137,7 +138,8 @@ struct LineageGraph::Impl {
       next->push_back(w);
     };
     const uint32_t in_csr = static_cast<uint32_t>(csr_edges_vertices());
-    // Boost's CSR keeps its arrays as public members: the row starts, and the far ends.
+    // Boost's CSR keeps its arrays as public members (marked "should be private" in Boost
+    // 1.74, Debian 12's): the row starts, the far ends, and the edges' properties.
     const uint32_t* rows =
         outgoing ? csr.m_forward.m_rowstart.data() : csr.m_backward.m_rowstart.data();
     const uint32_t* ends =
@@ -154,7 +156,7 @@ struct LineageGraph::Impl {
       if (i + kAhead / 2 < n && frontier[i + kAhead / 2] < in_csr) {
         uint32_t row = rows[frontier[i + kAhead / 2]];
         __builtin_prefetch(ends + row);
-        if (outgoing) __builtin_prefetch(&csr[Csr::edge_descriptor(0, row)]);
+        if (outgoing) __builtin_prefetch(csr.m_forward.m_edge_properties.data() + row);
       }
       const uint32_t v = frontier[i];
       if (v < in_csr) {

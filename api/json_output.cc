@@ -62,8 +62,10 @@ std::string NodeIdOf(const GraphReader& g, NodeId id) { return GraphNodeId(g, id
 namespace {
 
 // True when one of the 8 bytes of `w` needs an escape in a JSON string: '"', '\\', or a
-// control character (below 0x20). The usual bit tricks: a byte's top bit is set in `zero(x)`
-// when that byte of x is 0, and in `below(x, n)` when it is under n (for bytes under 0x80).
+// control character (below 0x20). The usual bit tricks: `zero(x)` is nonzero when a byte of
+// x is 0, and `below_space` when a byte of w is under 0x20 (bytes of 0x80 and up are left
+// out by ~w). Either can flag more than one byte after a borrow, never none when one
+// qualifies; the caller rescans a flagged word byte by byte.
 bool NeedsEscape(uint64_t w) {
   constexpr uint64_t kOnes = 0x0101010101010101;
   constexpr uint64_t kHigh = 0x8080808080808080;

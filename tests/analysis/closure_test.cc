@@ -329,5 +329,45 @@ TEST(LineageGraphTest, ColumnWalkEqualsASearchOverEdgeRecords) {
   }
 }
 
+// A graph loaded from a store with nodes but no edges has a CSR of vertices without rows of
+// edges; lineage that arrives afterwards lives in its overflow until the next rebuild.
+TEST(LineageGraphTest, ColumnWalkOverACsrWithoutEdges) {
+  TestStore s;
+  s.MustIngest(
+      RunEvent("j0", kRun1, "COMPLETE", "2024-01-01T00:00:00Z", {{.name = "a"}}, {{.name = "b"}}));
+  auto loaded = LineageGraph::Load(s.store());
+  ASSERT_TRUE(loaded.ok());
+  std::unique_ptr<LineageGraph> graph = std::move(loaded).value();
+  Ds c{.name = "c"};
+  c.lineage = {
+      {"x", {{.ns = "db", .name = "a", .field = "x"}}},
+      {"y", {{.ns = "db", .name = "a", .field = "x"}, {.ns = "db", .name = "b", .field = "y"}}}};
+  GraphDelta delta;
+  ASSERT_TRUE(s.Ingest(RunEvent("j1", kRun2, "COMPLETE", "2024-01-02T00:00:00Z",
+                                {{.name = "a"}, {.name = "b"}}, {c}),
+                       &delta)
+                  .ok());
+  graph->ApplyDelta(delta);
+  GraphReader g = graph->Read();
+  for (NodeId root : {s.Field("a", "x"), s.Field("b", "y"), s.Field("c", "y")}) {
+    ASSERT_NE(root, kNoNode);
+    for (bool upstream : {false, true}) {
+      std::vector<uint32_t> want_edges;
+      auto want = SearchEdgeRecords(g, root, upstream, -1, &want_edges);
+      std::sort(want_edges.begin(), want_edges.end());
+      auto got =
+          ComputeClosure(g, {.root = root,
+                             .direction = upstream ? Direction::kUpstream : Direction::kDownstream,
+                             .level = Level::kColumn});
+      ASSERT_TRUE(got.ok());
+      EXPECT_EQ(Distances(*got), want);
+      EXPECT_EQ(got->edges, want_edges);
+    }
+  }
+  EXPECT_EQ(
+      Distances(*ComputeClosure(g, {.root = s.Field("a", "x"), .level = Level::kColumn})).size(),
+      3u);  // a.x, c.x, c.y
+}
+
 }  // namespace
 }  // namespace tributary
