@@ -96,68 +96,108 @@ ApiResponse Service::Impact(const Params& p) {
   auto report = ComputeBlastRadius(g, q);
   if (!report.ok()) return ErrorResponse(report.status());
 
-  // Domains and owners come from the stored records.
+  // Domains and owners come from the stored records. Each affected dataset's object is
+  // written once, as text: the answer lists it by domain and owner as well as in one list,
+  // and large impacts hold thousands of them (copying them as JSON trees was most of the
+  // time of this request).
   struct Group {
     std::set<std::string> owners;
-    json datasets = json::array();
+    std::vector<size_t> datasets;  // indices into report->datasets and dataset_text
   };
   std::map<std::string, Group> by_domain;
   std::set<std::string> all_owners;
+  std::vector<std::string> dataset_text(report->datasets.size());
+  std::vector<std::vector<std::string>> dataset_owners(report->datasets.size());
   size_t columns = 0, approximate = 0;
-  json datasets = json::array();
-  for (const auto& d : report->datasets) {
+  for (size_t i = 0; i < report->datasets.size(); ++i) {
+    const ImpactedDataset& d = report->datasets[i];
     auto rec = store_->GetNode(d.dataset);
     if (!rec.ok()) return ErrorResponse(rec.status());
     std::string domain = *rec ? domains_.DomainOf(**rec) : DomainMap::kUnassigned;
-    std::vector<std::string> owners = *rec ? (*rec)->owners : std::vector<std::string>{};
-    json j = NodeJson(g, d.dataset);
-    j["domain"] = domain;
-    j["owners"] = owners;
-    j["distance"] = d.distance;
-    j["exact"] = d.exact;
-    j["wholeDataset"] = d.whole;
-    j["indirectOnly"] = d.indirect_only;
-    json cols = json::array();
-    for (const auto& c : d.columns) {
-      cols.push_back({{"field", g.field(g.node(c.field))},
-                      {"distance", c.distance},
-                      {"exact", c.exact},
-                      {"indirectOnly", c.indirect_only}});
+    std::vector<std::string>& owners = dataset_owners[i];
+    if (*rec) owners = (*rec)->owners;
+    std::string& t = dataset_text[i];
+    AppendNodeJson(&t, g, d.dataset, &d.distance, nullptr);
+    t.pop_back();  // the node's closing brace: its object goes on
+    t.append(",\"domain\":");
+    AppendJsonString(&t, domain);
+    t.append(",\"owners\":");
+    AppendJsonStrings(&t, owners);
+    t.append(d.exact ? ",\"exact\":true" : ",\"exact\":false");
+    t.append(d.whole ? ",\"wholeDataset\":true" : ",\"wholeDataset\":false");
+    t.append(d.indirect_only ? ",\"indirectOnly\":true" : ",\"indirectOnly\":false");
+    t.append(",\"columns\":[");
+    for (size_t c = 0; c < d.columns.size(); ++c) {
+      const ImpactedColumn& col = d.columns[c];
+      if (c) t.push_back(',');
+      t.append("{\"field\":");
+      AppendJsonString(&t, g.field(g.node(col.field)));
+      t.append(",\"distance\":").append(std::to_string(col.distance));
+      t.append(col.exact ? ",\"exact\":true" : ",\"exact\":false");
+      t.append(col.indirect_only ? ",\"indirectOnly\":true}" : ",\"indirectOnly\":false}");
     }
+    t.append("],\"path\":[");
+    for (size_t k = 0; k < d.path.size(); ++k) {
+      const PathStep& step = d.path[k];
+      if (k) t.push_back(',');
+      t.append("{\"node\":");
+      AppendJsonString(&t, NodeIdOf(g, step.node));
+      t.append(",\"job\":");
+      if (step.job == kNoNode) {
+        t.append("null");
+      } else {
+        AppendJsonString(&t, NodeIdOf(g, step.job));
+      }
+      t.append(step.gap ? ",\"coverageGap\":true}" : ",\"coverageGap\":false}");
+    }
+    t.append("]}");
     columns += d.columns.size();
     if (!d.exact) ++approximate;
-    j["columns"] = cols;
-    json path = json::array();
-    for (const auto& step : d.path) {
-      path.push_back({{"node", NodeIdOf(g, step.node)},
-                      {"job", step.job == kNoNode ? json(nullptr) : json(NodeIdOf(g, step.job))},
-                      {"coverageGap", step.gap}});
-    }
-    j["path"] = path;
     Group& group = by_domain[domain];
     group.owners.insert(owners.begin(), owners.end());
     all_owners.insert(owners.begin(), owners.end());
-    group.datasets.push_back(j);
-    datasets.push_back(std::move(j));
+    group.datasets.push_back(i);
   }
+  // A list of dataset objects by their indices.
+  auto append_datasets = [&](std::string* out, const std::vector<size_t>& list) {
+    out->push_back('[');
+    for (size_t k = 0; k < list.size(); ++k) {
+      if (k) out->push_back(',');
+      out->append(dataset_text[list[k]]);
+    }
+    out->push_back(']');
+  };
 
-  json domains = json::array();
+  std::string domains_text = "[";
   json summary_domains = json::array();
   for (auto& [domain, group] : by_domain) {
     // Within a domain, datasets by owner (a dataset with several owners is under each).
-    std::map<std::string, json> by_owner;
-    for (const auto& ds : group.datasets) {
-      if (ds["owners"].empty()) by_owner["(no owner)"].push_back(ds);
-      for (const auto& o : ds["owners"]) by_owner[o.get<std::string>()].push_back(ds);
+    std::map<std::string, std::vector<size_t>> by_owner;
+    for (size_t i : group.datasets) {
+      if (dataset_owners[i].empty()) by_owner["(no owner)"].push_back(i);
+      for (const auto& o : dataset_owners[i]) by_owner[o].push_back(i);
     }
-    json owners = json::array();
-    for (auto& [owner, list] : by_owner) owners.push_back({{"owner", owner}, {"datasets", list}});
-    domains.push_back({{"domain", domain}, {"owners", owners}});
+    if (domains_text.size() > 1) domains_text.push_back(',');
+    domains_text.append("{\"domain\":");
+    AppendJsonString(&domains_text, domain);
+    domains_text.append(",\"owners\":[");
+    bool first = true;
+    for (const auto& [owner, list] : by_owner) {
+      if (!first) domains_text.push_back(',');
+      first = false;
+      domains_text.append("{\"owner\":");
+      AppendJsonString(&domains_text, owner);
+      domains_text.append(",\"datasets\":");
+      append_datasets(&domains_text, list);
+      domains_text.push_back('}');
+    }
+    domains_text.append("]}");
     json products = json::array();
-    for (const auto& ds : group.datasets) products.push_back(ds["id"]);
+    for (size_t i : group.datasets) products.push_back(NodeIdOf(g, report->datasets[i].dataset));
     summary_domains.push_back(
         {{"domain", domain}, {"dataProducts", products}, {"owners", group.owners}});
   }
+  domains_text.push_back(']');
   json gaps = json::array();
   for (const auto& gap : report->gaps) {
     gaps.push_back({{"job", NodeIdOf(g, gap.job)},
@@ -183,8 +223,6 @@ ApiResponse Service::Impact(const Params& p) {
                     {"hit", summary_domains},
                     {"notify", all_owners}};
   out["coverageGaps"] = gaps;
-  out["domains"] = domains;
-  out["datasets"] = datasets;
   out["jobs"] = jobs;
 
   if (*since) {
@@ -218,7 +256,16 @@ ApiResponse Service::Impact(const Params& p) {
                    {"consumedAffectedData", runs_json},
                    {"notReadSince", clean}};
   }
-  return JsonResponse(200, out);
+  // The rest of the answer as JSON, then the two lists of dataset objects written above.
+  ApiResponse r = JsonResponse(200, out);
+  r.body.pop_back();  // the closing brace
+  r.body.append(",\"domains\":").append(domains_text);
+  r.body.append(",\"datasets\":");
+  std::vector<size_t> all(report->datasets.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  append_datasets(&r.body, all);
+  r.body.push_back('}');
+  return r;
 }
 
 ApiResponse Service::RootCause(const Params& p) {

@@ -131,6 +131,15 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
+void AppendJsonStrings(std::string* out, const std::vector<std::string>& items) {
+  out->push_back('[');
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out->push_back(',');
+    AppendJsonString(out, items[i]);
+  }
+  out->push_back(']');
+}
+
 void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int* distance,
                     const char* direction) {
   const GraphNode& n = g.node(id);

@@ -16,6 +16,8 @@ std::string NodeIdOf(const GraphReader& graph, NodeId id);
 // The shapes below are written as text directly: a large closure's answer would cost more to
 // build as a JSON tree than to compute. The nlohmann forms parse that same text.
 void AppendJsonString(std::string* out, std::string_view s);
+// A JSON array of strings.
+void AppendJsonStrings(std::string* out, const std::vector<std::string>& items);
 // A node, with "distance" and "direction" when given (not null).
 void AppendNodeJson(std::string* out, const GraphReader& graph, NodeId id, const int* distance,
                     const char* direction);
