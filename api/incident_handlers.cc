@@ -123,23 +123,20 @@ ApiResponse Service::Impact(const Params& p) {
     AppendJsonString(&t, domain);
     t.append(",\"owners\":");
     AppendJsonStrings(&t, owners);
-    t.append(d.exact ? ",\"exact\":true" : ",\"exact\":false");
-    t.append(d.whole ? ",\"wholeDataset\":true" : ",\"wholeDataset\":false");
-    t.append(d.indirect_only ? ",\"indirectOnly\":true" : ",\"indirectOnly\":false");
-    t.append(",\"columns\":[");
-    for (size_t c = 0; c < d.columns.size(); ++c) {
-      const ImpactedColumn& col = d.columns[c];
-      if (c) t.push_back(',');
+    AppendBoolMember(&t, "exact", d.exact);
+    AppendBoolMember(&t, "wholeDataset", d.whole);
+    AppendBoolMember(&t, "indirectOnly", d.indirect_only);
+    t.append(",\"columns\":");
+    AppendJsonArray(&t, d.columns, [&](const ImpactedColumn& col) {
       t.append("{\"field\":");
       AppendJsonString(&t, g.field(g.node(col.field)));
       t.append(",\"distance\":").append(std::to_string(col.distance));
-      t.append(col.exact ? ",\"exact\":true" : ",\"exact\":false");
-      t.append(col.indirect_only ? ",\"indirectOnly\":true}" : ",\"indirectOnly\":false}");
-    }
-    t.append("],\"path\":[");
-    for (size_t k = 0; k < d.path.size(); ++k) {
-      const PathStep& step = d.path[k];
-      if (k) t.push_back(',');
+      AppendBoolMember(&t, "exact", col.exact);
+      AppendBoolMember(&t, "indirectOnly", col.indirect_only);
+      t.push_back('}');
+    });
+    t.append(",\"path\":");
+    AppendJsonArray(&t, d.path, [&](const PathStep& step) {
       t.append("{\"node\":");
       AppendJsonString(&t, NodeIdOf(g, step.node));
       t.append(",\"job\":");
@@ -148,9 +145,10 @@ ApiResponse Service::Impact(const Params& p) {
       } else {
         AppendJsonString(&t, NodeIdOf(g, step.job));
       }
-      t.append(step.gap ? ",\"coverageGap\":true}" : ",\"coverageGap\":false}");
-    }
-    t.append("]}");
+      AppendBoolMember(&t, "coverageGap", step.gap);
+      t.push_back('}');
+    });
+    t.push_back('}');
     columns += d.columns.size();
     if (!d.exact) ++approximate;
     Group& group = by_domain[domain];
@@ -160,12 +158,7 @@ ApiResponse Service::Impact(const Params& p) {
   }
   // A list of dataset objects by their indices.
   auto append_datasets = [&](std::string* out, const std::vector<size_t>& list) {
-    out->push_back('[');
-    for (size_t k = 0; k < list.size(); ++k) {
-      if (k) out->push_back(',');
-      out->append(dataset_text[list[k]]);
-    }
-    out->push_back(']');
+    AppendJsonArray(out, list, [&](size_t i) { out->append(dataset_text[i]); });
   };
 
   std::string domains_text = "[";

@@ -132,12 +132,11 @@ void AppendJsonString(std::string* out, std::string_view s) {
 }
 
 void AppendJsonStrings(std::string* out, const std::vector<std::string>& items) {
-  out->push_back('[');
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out->push_back(',');
-    AppendJsonString(out, items[i]);
-  }
-  out->push_back(']');
+  AppendJsonArray(out, items, [&](const std::string& s) { AppendJsonString(out, s); });
+}
+
+void AppendBoolMember(std::string* out, const char* key, bool value) {
+  out->append(",\"").append(key).append(value ? "\":true" : "\":false");
 }
 
 void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int* distance,

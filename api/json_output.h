@@ -18,6 +18,18 @@ std::string NodeIdOf(const GraphReader& graph, NodeId id);
 void AppendJsonString(std::string* out, std::string_view s);
 // A JSON array of strings.
 void AppendJsonStrings(std::string* out, const std::vector<std::string>& items);
+// A JSON array of `items`, each written by `write_item(item)`.
+template <typename T, typename Fn>
+void AppendJsonArray(std::string* out, const std::vector<T>& items, Fn write_item) {
+  out->push_back('[');
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out->push_back(',');
+    write_item(items[i]);
+  }
+  out->push_back(']');
+}
+// ,"key":true or ,"key":false: a member after the first.
+void AppendBoolMember(std::string* out, const char* key, bool value);
 // A node, with "distance" and "direction" when given (not null).
 void AppendNodeJson(std::string* out, const GraphReader& graph, NodeId id, const int* distance,
                     const char* direction);
