@@ -254,9 +254,7 @@ ApiResponse Service::Impact(const Params& p) {
   r.body.pop_back();  // the closing brace
   r.body.append(",\"domains\":").append(domains_text);
   r.body.append(",\"datasets\":");
-  std::vector<size_t> all(report->datasets.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  append_datasets(&r.body, all);
+  AppendJsonArray(&r.body, dataset_text, [&](const std::string& t) { r.body.append(t); });
   r.body.push_back('}');
   return r;
 }

@@ -177,23 +177,16 @@ void AppendClosureAnswer(std::string* out, const GraphReader& g, const ClosureQu
   AppendNodeJson(out, g, q.root, nullptr, nullptr);
   out->append(",\"query\":");
   AppendClosureQueryJson(out, q, /*with_edges=*/true);
-  out->append(",\"nodes\":[");
-  for (size_t i = 0; i < result.nodes.size(); ++i) {
-    const ClosureNode& n = result.nodes[i];
-    if (i) out->push_back(',');
+  out->append(",\"nodes\":");
+  AppendJsonArray(out, result.nodes, [&](const ClosureNode& n) {
     const char* direction = q.direction == Direction::kBoth && n.distance > 0
                                 ? (n.upstream ? "upstream" : "downstream")
                                 : nullptr;
     AppendNodeJson(out, g, n.id, &n.distance, direction);
-  }
-  out->push_back(']');
+  });
   if (q.collect_edges) {
-    out->append(",\"edges\":[");
-    for (size_t i = 0; i < result.edges.size(); ++i) {
-      if (i) out->push_back(',');
-      AppendEdgeJson(out, g, g.edge(result.edges[i]));
-    }
-    out->push_back(']');
+    out->append(",\"edges\":");
+    AppendJsonArray(out, result.edges, [&](uint32_t e) { AppendEdgeJson(out, g, g.edge(e)); });
   }
   out->push_back('}');
 }
