@@ -107,19 +107,16 @@ void AppendJsonEscaped(std::string* out, std::string_view s) {
 // writes one per node and up to three per edge.
 void AppendNodeIdJson(std::string* out, const GraphReader& g, NodeId id) {
   const GraphNode& n = g.node(id);
-  const bool field = n.kind == NodeKind::kField;
-  const GraphNode& owner = field ? g.node(n.dataset) : n;
+  const GraphNode& owner = n.kind == NodeKind::kField ? g.node(n.dataset) : n;
   out->push_back('"');
-  out->append(MarquezNodeIdPrefix(n.kind));
-  if (n.kind != NodeKind::kRun) {
-    AppendJsonEscaped(out, g.ns(owner));
-    out->push_back(':');
-  }
-  AppendJsonEscaped(out, g.name(owner));
-  if (field) {
-    out->push_back(':');
-    AppendJsonEscaped(out, g.field(n));
-  }
+  ForEachMarquezNodeIdPart(n.kind, g.ns(owner), g.name(owner), g.field(n),
+                           [&](std::string_view text, bool is_name) {
+                             if (is_name) {
+                               AppendJsonEscaped(out, text);
+                             } else {
+                               out->append(text);
+                             }
+                           });
   out->push_back('"');
 }
 

@@ -196,32 +196,11 @@ const char* NodeKindName(NodeKind kind) {
   return "unknown";
 }
 
-const char* MarquezNodeIdPrefix(NodeKind kind) {
-  switch (kind) {
-    case NodeKind::kDataset:
-      return "dataset:";
-    case NodeKind::kJob:
-      return "job:";
-    case NodeKind::kField:
-      return "datasetField:";
-    case NodeKind::kRun:
-      return "run:";
-  }
-  return "";
-}
-
 std::string MarquezNodeId(NodeKind kind, const std::string& ns, const std::string& name,
                           const std::string& field) {
-  std::string id = MarquezNodeIdPrefix(kind);
-  if (kind != NodeKind::kRun) {
-    id.append(ns);
-    id.push_back(':');
-  }
-  id.append(name);
-  if (kind == NodeKind::kField) {
-    id.push_back(':');
-    id.append(field);
-  }
+  std::string id;
+  ForEachMarquezNodeIdPart(kind, ns, name, field,
+                           [&](std::string_view text, bool) { id.append(text); });
   return id;
 }
 

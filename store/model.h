@@ -48,8 +48,35 @@ const char* NodeKindName(NodeKind kind);  // "dataset", "job", "run", "field"
 // "datasetField:<ns>:<name>:<field>" (a run: "run:<runId>", passed as `name`).
 std::string MarquezNodeId(NodeKind kind, const std::string& ns, const std::string& name,
                           const std::string& field = {});
-// Its first part: "dataset:", "job:", "datasetField:" or "run:".
-const char* MarquezNodeIdPrefix(NodeKind kind);
+// The same id piece by piece, for writers that treat the names apart from the separators
+// (a JSON writer escapes the names): calls `piece(text, is_name)` for each part in order.
+template <typename Fn>
+void ForEachMarquezNodeIdPart(NodeKind kind, std::string_view ns, std::string_view name,
+                              std::string_view field, Fn piece) {
+  switch (kind) {
+    case NodeKind::kDataset:
+      piece("dataset:", false);
+      break;
+    case NodeKind::kJob:
+      piece("job:", false);
+      break;
+    case NodeKind::kField:
+      piece("datasetField:", false);
+      break;
+    case NodeKind::kRun:
+      piece("run:", false);
+      break;
+  }
+  if (kind != NodeKind::kRun) {
+    piece(ns, true);
+    piece(":", false);
+  }
+  piece(name, true);
+  if (kind == NodeKind::kField) {
+    piece(":", false);
+    piece(field, true);
+  }
+}
 const char* EdgeKindName(EdgeKind kind);   // "read", "write", "column"
 const char* RunStateName(RunState state);  // "NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED"
 
