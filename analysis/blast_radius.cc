@@ -12,13 +12,6 @@ bool Visible(const GraphEdge& e, const std::optional<Micros>& as_of) {
   return as_of ? e.ValidAt(*as_of) : e.current();
 }
 
-bool HasDirect(const std::vector<Transform>& ts) {
-  for (const auto& t : ts) {
-    if (t.type == "DIRECT") return true;
-  }
-  return false;
-}
-
 // One breadth-first walk. Nodes are fields, and datasets taken as affected as a whole.
 class Walk {
  public:
@@ -86,7 +79,7 @@ class Walk {
     for (uint32_t ei : adjacent_) {
       const GraphEdge& e = g_.edge(ei);
       if (e.kind != EdgeKind::kDerive || !Visible(e, q_.as_of)) continue;
-      if ((direct_only_ || q_.direct_only) && !HasDirect(g_.transforms(e.transforms))) continue;
+      if ((direct_only_ || q_.direct_only) && !g_.has_direct(e.transforms)) continue;
       Reach(e.to, d + 1, PathStep{v, e.job, false}, next);
     }
   }

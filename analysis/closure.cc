@@ -113,20 +113,13 @@ void SortIds(std::vector<uint32_t>* ids) {
   }
 }
 
-bool HasDirect(const std::vector<Transform>& ts) {
-  for (const auto& t : ts) {
-    if (t.type == "DIRECT") return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 bool EdgeVisible(const GraphReader& graph, const GraphEdge& e, const ClosureQuery& query) {
   if (query.as_of ? !e.ValidAt(*query.as_of) : !e.current()) return false;
   if (query.level == Level::kColumn) {
     if (e.kind != EdgeKind::kDerive) return false;
-    if (query.direct_only && !HasDirect(graph.transforms(e.transforms))) return false;
+    if (query.direct_only && !graph.has_direct(e.transforms)) return false;
     return true;
   }
   return e.kind != EdgeKind::kDerive;
@@ -204,15 +197,14 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
       if (query.depth == 0) frontier.clear();
       d = 1;
     }
-    // Breadth-first, level by level, so each node gets its shortest distance. The common
-    // query (current column lineage, every transformation) needs one bit per edge, not the
-    // edge's record, and the graph expands its levels itself.
-    const bool live_columns = query.level == Level::kColumn && !query.as_of && !query.direct_only;
+    // Breadth-first, level by level, so each node gets its shortest distance. At column
+    // level the graph expands the levels itself, over its arrays.
+    const ColumnEdgeFilter filter{query.as_of, query.direct_only};
     for (; !frontier.empty() && (query.depth < 0 || d < query.depth); ++d) {
       next_frontier.clear();
-      if (live_columns) {
-        graph.ExpandLiveColumns(frontier, /*outgoing=*/!upstream, s.epoch, s.mark.data(),
-                                query.collect_edges ? &result.edges : nullptr, &next_frontier);
+      if (query.level == Level::kColumn) {
+        graph.ExpandColumns(frontier, /*outgoing=*/!upstream, filter, s.epoch, s.mark.data(),
+                            query.collect_edges ? &result.edges : nullptr, &next_frontier);
         for (uint32_t w : next_frontier) result.nodes.push_back({w, d + 1, upstream});
       } else {
         for (uint32_t v : frontier) {

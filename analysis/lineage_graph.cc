@@ -27,10 +27,12 @@ struct LineageGraph::Impl {
   std::unordered_map<std::string_view, uint32_t> text_ids{{texts[0], 0}};
   std::vector<GraphEdge> edges;
   std::vector<TransformSet> transform_sets{{}};  // 0: the empty set
+  std::vector<bool> direct_sets{false};          // by set: holds a DIRECT transformation
   std::unordered_map<TransformSet, uint32_t> transform_index{{{}, 0}};
   Csr csr;
   uint32_t csr_edges = 0;             // edges [0, csr_edges) are in the CSR; the rest in `extra_*`
   std::vector<uint64_t> live_column;  // bit i: edges[i] is a current column edge
+  std::vector<uint64_t> live_direct;  // bit i: ... and has a DIRECT transformation
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_out;
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_in;
   std::unordered_map<NodeId, std::vector<NodeId>> fields;
@@ -50,7 +52,11 @@ struct LineageGraph::Impl {
 
   uint32_t InternTransforms(TransformSet ts) {
     auto [it, inserted] = transform_index.try_emplace(ts, transform_sets.size());
-    if (inserted) transform_sets.push_back(ts);
+    if (inserted) {
+      transform_sets.push_back(ts);
+      direct_sets.push_back(
+          std::any_of(ts.begin(), ts.end(), [](const Transform& t) { return t.type == "DIRECT"; }));
+    }
     return it->second;
   }
 
@@ -68,14 +74,17 @@ struct LineageGraph::Impl {
   }
 
   void SetLiveBit(uint32_t i) {
-    if (live_column.size() * 64 <= i)
-      live_column.resize(std::max<size_t>(i / 64 + 1, live_column.size() * 3 / 2), 0);
-    const uint64_t bit = uint64_t{1} << (i % 64);
-    if (edges[i].kind == EdgeKind::kDerive && edges[i].current()) {
-      live_column[i / 64] |= bit;
-    } else {
-      live_column[i / 64] &= ~bit;
+    if (live_column.size() * 64 <= i) {
+      const size_t words = std::max<size_t>(i / 64 + 1, live_column.size() * 3 / 2);
+      live_column.resize(words, 0);
+      live_direct.resize(words, 0);
     }
+    const uint64_t bit = uint64_t{1} << (i % 64);
+    const GraphEdge& e = edges[i];
+    const bool live = e.kind == EdgeKind::kDerive && e.current();
+    live_column[i / 64] = live ? live_column[i / 64] | bit : live_column[i / 64] & ~bit;
+    const bool direct = live && direct_sets[e.transforms];
+    live_direct[i / 64] = direct ? live_direct[i / 64] | bit : live_direct[i / 64] & ~bit;
   }
 
   void EnsureNode(NodeId id) {
@@ -118,20 +127,42 @@ struct LineageGraph::Impl {
     for (uint32_t i : it->second) out->emplace_back(i, outgoing ? edges[i].to : edges[i].from);
   }
 
-  bool Live(uint32_t i) const {
-    return i / 64 < live_column.size() && (live_column[i / 64] >> (i % 64)) & 1;
+  static bool Bit(const std::vector<uint64_t>& bits, uint32_t i) {
+    return i / 64 < bits.size() && (bits[i / 64] >> (i % 64)) & 1;
   }
 
-  // The closure's inner loop (GraphReader::ExpandLiveColumns), over the CSR's arrays. A
-  // level's nodes are independent, so the row bounds of the node a few places ahead are
-  // fetched, and then its far ends (and downstream, its edges' indices, which sit beside
-  // them), while this one's are read: a large walk is mostly waiting for memory, and this
-  // overlaps the waits.
-  void ExpandLiveColumns(std::span<const uint32_t> frontier, bool outgoing, uint32_t epoch,
-                         uint32_t* mark, std::vector<uint32_t>* crossed,
-                         std::vector<uint32_t>* next) const {
+  // One level of a column walk through the edges that `filter` keeps. Current lineage needs
+  // one bit per edge; a moment in the past needs the edge's record.
+  void ExpandColumns(std::span<const uint32_t> frontier, bool outgoing,
+                     const ColumnEdgeFilter& filter, uint32_t epoch, uint32_t* mark,
+                     std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const {
+    if (!filter.as_of) {
+      const std::vector<uint64_t>& bits = filter.direct_only ? live_direct : live_column;
+      Expand<false>(
+          frontier, outgoing, [&](uint32_t ei) { return Bit(bits, ei); }, epoch, mark, crossed,
+          next);
+      return;
+    }
+    const Micros t = *filter.as_of;
+    const bool direct_only = filter.direct_only;
+    auto keep = [&](uint32_t ei) {
+      const GraphEdge& e = edges[ei];
+      return e.kind == EdgeKind::kDerive && e.ValidAt(t) &&
+             (!direct_only || direct_sets[e.transforms]);
+    };
+    Expand<true>(frontier, outgoing, keep, epoch, mark, crossed, next);
+  }
+
+  // The closure's inner loop (GraphReader::ExpandColumns), over the CSR's arrays, following
+  // the edges `keep` accepts by index. A level's nodes are independent, so the row bounds of
+  // the node a few places ahead are fetched, and then its far ends (and downstream, its
+  // edges' indices, which sit beside them), while this one's are read: a large walk is
+  // mostly waiting for memory, and this overlaps the waits.
+  template <bool kReadsRecords, typename Keep>
+  void Expand(std::span<const uint32_t> frontier, bool outgoing, Keep keep, uint32_t epoch,
+              uint32_t* mark, std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const {
     auto visit = [&](uint32_t ei, uint32_t w) {
-      if (!Live(ei)) return;
+      if (!keep(ei)) return;
       if (crossed) crossed->push_back(ei);
       if (mark[w] == epoch) return;
       mark[w] = epoch;
@@ -157,6 +188,15 @@ struct LineageGraph::Impl {
         uint32_t row = rows[frontier[i + kAhead / 2]];
         __builtin_prefetch(ends + row);
         if (outgoing) __builtin_prefetch(csr.m_forward.m_edge_properties.data() + row);
+      }
+      // A filter that reads edge records: those of the node two places ahead, downstream
+      // (upstream, the in-edges' indices are themselves scattered).
+      if (kReadsRecords && outgoing && i + 2 < n && frontier[i + 2] < in_csr) {
+        const uint32_t u = frontier[i + 2];
+        const uint32_t* props = csr.m_forward.m_edge_properties.data();
+        for (uint32_t k = rows[u], end = std::min(rows[u + 1], rows[u] + 16); k < end; ++k) {
+          __builtin_prefetch(edges.data() + props[k]);
+        }
       }
       const uint32_t v = frontier[i];
       if (v < in_csr) {
@@ -333,6 +373,10 @@ const std::vector<Transform>& GraphReader::transforms(uint32_t index) const {
   return g_.impl_->transform_sets[index].items();
 }
 
+bool GraphReader::has_direct(uint32_t transforms) const {
+  return g_.impl_->direct_sets[transforms];
+}
+
 void GraphReader::AppendEdges(NodeId id, bool outgoing, std::vector<uint32_t>* out) const {
   g_.impl_->Append(id, outgoing, out);
 }
@@ -342,10 +386,10 @@ void GraphReader::AppendAdjacent(NodeId id, bool outgoing,
   g_.impl_->AppendAdjacent(id, outgoing, out);
 }
 
-void GraphReader::ExpandLiveColumns(std::span<const uint32_t> frontier, bool outgoing,
-                                    uint32_t epoch, uint32_t* mark, std::vector<uint32_t>* crossed,
-                                    std::vector<uint32_t>* next) const {
-  g_.impl_->ExpandLiveColumns(frontier, outgoing, epoch, mark, crossed, next);
+void GraphReader::ExpandColumns(std::span<const uint32_t> frontier, bool outgoing,
+                                const ColumnEdgeFilter& filter, uint32_t epoch, uint32_t* mark,
+                                std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const {
+  g_.impl_->ExpandColumns(frontier, outgoing, filter, epoch, mark, crossed, next);
 }
 
 const std::vector<NodeId>& GraphReader::fields(NodeId dataset) const {

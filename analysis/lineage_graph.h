@@ -85,6 +85,13 @@ struct GraphCounts {
   uint64_t current_dataset_edges = 0;  // read + write
 };
 
+// The column edges a walk follows: the current ones, or with `as_of` those valid at that
+// moment; with `direct_only`, only those among them with a DIRECT transformation.
+struct ColumnEdgeFilter {
+  std::optional<Micros> as_of;
+  bool direct_only = false;
+};
+
 class LineageGraph;
 
 // Read access to the graph under a shared lock. Cheap to create; hold it only for the
@@ -107,14 +114,16 @@ class GraphReader {
   // The same edges as (edge index, node at the other end).
   void AppendAdjacent(NodeId id, bool outgoing,
                       std::vector<std::pair<uint32_t, uint32_t>>* out) const;
-  // One level of a breadth-first walk over current column edges: appends to `next` each
-  // node one such edge away from `frontier` (along the edges when `outgoing`, against them
-  // otherwise) whose mark is not `epoch`, and marks it; appends to `crossed`, unless null,
-  // the index of every edge followed, in the order followed. `mark` is indexed by node id
-  // and holds node_capacity() slots.
-  void ExpandLiveColumns(std::span<const uint32_t> frontier, bool outgoing, uint32_t epoch,
-                         uint32_t* mark, std::vector<uint32_t>* crossed,
-                         std::vector<uint32_t>* next) const;
+  // Whether transformation set `transforms` (GraphEdge::transforms) holds a DIRECT one.
+  bool has_direct(uint32_t transforms) const;
+  // One level of a breadth-first walk over the column edges `filter` keeps: appends to
+  // `next` each node one such edge away from `frontier` (along the edges when `outgoing`,
+  // against them otherwise) whose mark is not `epoch`, and marks it; appends to `crossed`,
+  // unless null, the index of every edge followed, in the order followed. `mark` is indexed
+  // by node id and holds node_capacity() slots.
+  void ExpandColumns(std::span<const uint32_t> frontier, bool outgoing,
+                     const ColumnEdgeFilter& filter, uint32_t epoch, uint32_t* mark,
+                     std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const;
   // Fields of a dataset, in id order.
   const std::vector<NodeId>& fields(NodeId dataset) const;
   GraphCounts counts() const;

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <random>
 #include <tuple>
 
+#include "common/time.h"
 #include "tests/test_util.h"
 
 namespace tributary {
@@ -236,7 +238,9 @@ TEST(LineageGraphTest, IncrementalUpdatesEqualAFreshLoad) {
 // A plain search over the edge records: the current column edges out of (or into) each
 // reached field, up to `depth`. Distances by node id; `edges` gets every edge crossed.
 std::map<NodeId, int> SearchEdgeRecords(const GraphReader& g, NodeId root, bool upstream, int depth,
-                                        std::vector<uint32_t>* edges) {
+                                        std::vector<uint32_t>* edges,
+                                        std::optional<Micros> as_of = std::nullopt,
+                                        bool direct_only = false) {
   std::map<NodeId, int> dist{{root, 0}};
   std::deque<NodeId> queue{root};
   while (!queue.empty()) {
@@ -247,7 +251,12 @@ std::map<NodeId, int> SearchEdgeRecords(const GraphReader& g, NodeId root, bool 
     g.AppendEdges(v, /*outgoing=*/!upstream, &out);
     for (uint32_t ei : out) {
       const GraphEdge& e = g.edge(ei);
-      if (e.kind != EdgeKind::kDerive || !e.current()) continue;
+      if (e.kind != EdgeKind::kDerive || !(as_of ? e.ValidAt(*as_of) : e.current())) continue;
+      if (direct_only &&
+          std::none_of(g.transforms(e.transforms).begin(), g.transforms(e.transforms).end(),
+                       [](const Transform& t) { return t.type == "DIRECT"; })) {
+        continue;
+      }
       edges->push_back(ei);
       NodeId w = upstream ? e.from : e.to;
       if (dist.emplace(w, dist[v] + 1).second) queue.push_back(w);
@@ -256,9 +265,11 @@ std::map<NodeId, int> SearchEdgeRecords(const GraphReader& g, NodeId root, bool 
   return dist;
 }
 
-// The walk over current column lineage, the common query, reads the graph's arrays directly.
-// Against a plain search: on edges in the compressed graph and in its overflow, edges
-// retired by a later run of their job, and cycles, every field as root both ways.
+// The column walk reads the graph's arrays directly: current lineage by a bit per edge, a
+// moment in the past by the edges' records. Against a plain search: on edges in the
+// compressed graph and in its overflow, edges retired by a later run of their job, DIRECT
+// and INDIRECT transformations, and cycles; every field as root both ways, now and at
+// moments before, between and after the runs, with and without direct_only.
 TEST(LineageGraphTest, ColumnWalkEqualsASearchOverEdgeRecords) {
   TestStore s;
   std::mt19937 rng(11);
@@ -272,9 +283,12 @@ TEST(LineageGraphTest, ColumnWalkEqualsASearchOverEdgeRecords) {
         // Mostly from earlier datasets; one input in ten from anywhere, which makes cycles.
         int from = rng() % 10 == 0 ? static_cast<int>(rng() % kDatasets)
                                    : static_cast<int>(rng() % std::max(1, target));
+        const bool direct = rng() % 3 != 0;
         ins.push_back({.ns = "db",
                        .name = "t" + std::to_string(from),
-                       .field = "c" + std::to_string(rng() % kColumns)});
+                       .field = "c" + std::to_string(rng() % kColumns),
+                       .type = direct ? "DIRECT" : "INDIRECT",
+                       .subtype = direct ? "IDENTITY" : "FILTER"});
       }
       out.lineage.push_back({"c" + std::to_string(c), ins});
     }
@@ -303,30 +317,46 @@ TEST(LineageGraphTest, ColumnWalkEqualsASearchOverEdgeRecords) {
     if (g.edge(i).kind == EdgeKind::kDerive && !g.edge(i).current()) ++retired;
   }
   EXPECT_GT(retired, 0u);
+  // Before any run; the first runs' moment exactly; between the two days; after both.
+  const std::vector<std::optional<Micros>> moments = {
+      std::nullopt, *ParseTime("2023-12-31T00:00:00Z"), *ParseTime("2024-01-01T00:00:00Z"),
+      *ParseTime("2024-01-01T12:00:00Z"), *ParseTime("2024-01-03T00:00:00Z")};
+  size_t nonempty_direct = 0;
   for (int t = 0; t < kDatasets; ++t) {
     for (int c = 0; c < kColumns; ++c) {
       NodeId root = s.Field("t" + std::to_string(t), "c" + std::to_string(c));
       ASSERT_NE(root, kNoNode);
       for (bool upstream : {false, true}) {
         for (int depth : {-1, 2}) {
-          std::vector<uint32_t> want_edges;
-          auto want = SearchEdgeRecords(g, root, upstream, depth, &want_edges);
-          std::sort(want_edges.begin(), want_edges.end());
-          auto got = ComputeClosure(
-              g, {.root = root,
-                  .direction = upstream ? Direction::kUpstream : Direction::kDownstream,
-                  .depth = depth,
-                  .level = Level::kColumn});
-          ASSERT_TRUE(got.ok());
-          SCOPED_TRACE("t" + std::to_string(t) + ".c" + std::to_string(c) +
-                       (upstream ? " upstream" : " downstream") + " depth " +
-                       std::to_string(depth));
-          EXPECT_EQ(Distances(*got), want);
-          EXPECT_EQ(got->edges, want_edges);
+          for (const std::optional<Micros>& as_of : moments) {
+            for (bool direct_only : {false, true}) {
+              std::vector<uint32_t> want_edges;
+              auto want =
+                  SearchEdgeRecords(g, root, upstream, depth, &want_edges, as_of, direct_only);
+              std::sort(want_edges.begin(), want_edges.end());
+              auto got = ComputeClosure(
+                  g, {.root = root,
+                      .direction = upstream ? Direction::kUpstream : Direction::kDownstream,
+                      .depth = depth,
+                      .level = Level::kColumn,
+                      .direct_only = direct_only,
+                      .as_of = as_of});
+              ASSERT_TRUE(got.ok());
+              SCOPED_TRACE("t" + std::to_string(t) + ".c" + std::to_string(c) +
+                           (upstream ? " upstream" : " downstream") + " depth " +
+                           std::to_string(depth) + " as of " +
+                           (as_of ? FormatTime(*as_of) : "now") +
+                           (direct_only ? " direct only" : ""));
+              EXPECT_EQ(Distances(*got), want);
+              EXPECT_EQ(got->edges, want_edges);
+              if (direct_only && want.size() > 1) ++nonempty_direct;
+            }
+          }
         }
       }
     }
   }
+  EXPECT_GT(nonempty_direct, 100u);  // the DIRECT-only walks reach past their roots
 }
 
 // A graph loaded from a store with nodes but no edges has a CSR of vertices without rows of
