@@ -136,6 +136,28 @@ void AppendBoolMember(std::string* out, const char* key, bool value) {
   out->append(",\"").append(key).append(value ? "\":true" : "\":false");
 }
 
+namespace {
+
+// What a node's object ends with: its flags, and the distance and direction when given.
+void AppendNodeTail(std::string* out, const GraphNode& n, const int* distance,
+                    const char* direction) {
+  if (n.flags & kFlagUnseen) out->append(",\"unseen\":true");
+  if (n.flags & kFlagDropped) out->append(",\"dropped\":true");
+  if (distance) {
+    char digits[16];
+    out->append(",\"distance\":");
+    out->append(digits, std::to_chars(digits, digits + sizeof digits, *distance).ptr);
+  }
+  if (direction) {
+    out->append(",\"direction\":\"");
+    out->append(direction);
+    out->push_back('"');
+  }
+  out->push_back('}');
+}
+
+}  // namespace
+
 void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int* distance,
                     const char* direction) {
   const GraphNode& n = g.node(id);
@@ -152,19 +174,43 @@ void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int
     out->append(",\"field\":");
     AppendJsonString(out, g.field(n));
   }
-  if (n.flags & kFlagUnseen) out->append(",\"unseen\":true");
-  if (n.flags & kFlagDropped) out->append(",\"dropped\":true");
-  if (distance) {
-    char digits[16];
-    out->append(",\"distance\":");
-    out->append(digits, std::to_chars(digits, digits + sizeof digits, *distance).ptr);
+  AppendNodeTail(out, n, distance, direction);
+}
+
+NodeJsonWriter::NodeJsonWriter(std::string* out, const GraphReader& g) : out_(out), g_(g) {}
+
+void NodeJsonWriter::Write(NodeId id, const int* distance, const char* direction) {
+  const GraphNode& n = g_.node(id);
+  if (n.kind != NodeKind::kField) {
+    AppendNodeJson(out_, g_, id, distance, direction);
+    return;
   }
-  if (direction) {
-    out->append(",\"direction\":\"");
-    out->append(direction);
-    out->push_back('"');
+  if (n.dataset != dataset_ || head_.empty()) {
+    // The text before the field's name in its id, and between its id and its name.
+    const GraphNode& d = g_.node(n.dataset);
+    head_.assign("{\"id\":\"");
+    ForEachMarquezNodeIdPart(NodeKind::kField, g_.ns(d), g_.name(d), {},
+                             [&](std::string_view text, bool is_name) {
+                               if (is_name) {
+                                 AppendJsonEscaped(&head_, text);
+                               } else {
+                                 head_.append(text);
+                               }
+                             });
+    middle_.assign("\",\"kind\":\"field\",\"namespace\":");
+    AppendJsonString(&middle_, g_.ns(d));
+    middle_.append(",\"name\":");
+    AppendJsonString(&middle_, g_.name(d));
+    middle_.append(",\"field\":\"");
+    dataset_ = n.dataset;
   }
-  out->push_back('}');
+  const std::string& field = g_.field(n);
+  out_->append(head_);
+  AppendJsonEscaped(out_, field);
+  out_->append(middle_);
+  AppendJsonEscaped(out_, field);
+  out_->push_back('"');
+  AppendNodeTail(out_, n, distance, direction);
 }
 
 void AppendClosureAnswer(std::string* out, const GraphReader& g, const ClosureQuery& q,
@@ -175,11 +221,12 @@ void AppendClosureAnswer(std::string* out, const GraphReader& g, const ClosureQu
   out->append(",\"query\":");
   AppendClosureQueryJson(out, q, /*with_edges=*/true);
   out->append(",\"nodes\":");
+  NodeJsonWriter nodes(out, g);
   AppendJsonArray(out, result.nodes, [&](const ClosureNode& n) {
     const char* direction = q.direction == Direction::kBoth && n.distance > 0
                                 ? (n.upstream ? "upstream" : "downstream")
                                 : nullptr;
-    AppendNodeJson(out, g, n.id, &n.distance, direction);
+    nodes.Write(n.id, &n.distance, direction);
   });
   if (q.collect_edges) {
     out->append(",\"edges\":");

@@ -33,6 +33,21 @@ void AppendBoolMember(std::string* out, const char* key, bool value);
 // A node, with "distance" and "direction" when given (not null).
 void AppendNodeJson(std::string* out, const GraphReader& graph, NodeId id, const int* distance,
                     const char* direction);
+// Writes many nodes as AppendNodeJson does, faster where fields of one dataset follow one
+// another (as their ids do in an answer): it keeps the text their dataset contributes, its
+// namespace and name twice over, escaped.
+class NodeJsonWriter {
+ public:
+  NodeJsonWriter(std::string* out, const GraphReader& graph);
+  void Write(NodeId id, const int* distance, const char* direction);
+
+ private:
+  std::string* out_;
+  const GraphReader& g_;
+  NodeId dataset_ = kNoNode;  // whose text head_ and middle_ hold
+  std::string head_;          // {"id":"datasetField:<ns>:<name>:
+  std::string middle_;        // ","kind":"field","namespace":..,"name":..,"field":"
+};
 void AppendEdgeJson(std::string* out, const GraphReader& graph, const GraphEdge& edge);
 // The answer of GET /api/v1/closure: root, query, nodes (with distances), and edges when the
 // query collects them.

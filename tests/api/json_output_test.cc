@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 #include "tests/test_util.h"
 
 namespace tributary {
@@ -70,6 +73,53 @@ TEST(JsonOutputTest, NodeIdsWrittenInPlaceReadBackAsTheGraphsIds) {
     if (e.job != kNoNode) {
       EXPECT_EQ(j["job"], GraphNodeId(g, e.job));
     }
+  }
+}
+
+// The writer for long node lists keeps the text a field's dataset contributes: its output
+// equals AppendNodeJson's in every order, as datasets change, come back, and need escapes.
+TEST(JsonOutputTest, NodeListWriterEqualsTheSingleNodeWriter) {
+  testing::TestStore s;
+  testing::Ds a{.name = "a \"quoted\" \\ name"};
+  a.lineage = {{"x\ty", {{.ns = "db", .name = "in:put", .field = "p\\q\x01"}}},
+               {"plain", {{.ns = "db", .name = "in:put", .field = "r"}}}};
+  testing::Ds b{.name = "b"};
+  b.lineage = {{"k", {{.ns = "db", .name = "in:put", .field = "r"}}}};
+  s.MustIngest(testing::RunEvent("job \"j\"", "01890000-0000-7000-8000-000000000001", "COMPLETE",
+                                 "2024-01-01T00:00:00Z", {{.name = "in:put"}}, {a, b}));
+  auto graph = LineageGraph::Load(s.store());
+  ASSERT_TRUE(graph.ok());
+  GraphReader g = (*graph)->Read();
+  std::vector<NodeId> ids;
+  for (NodeId id = 0; id < g.node_capacity(); ++id) {
+    if (g.node(id).present) ids.push_back(id);
+  }
+  ASSERT_EQ(ids.size(), 9u);  // three datasets, a job, five fields
+  std::mt19937 rng(5);
+  for (int round = 0; round < 20; ++round) {
+    std::vector<NodeId> order = ids;
+    if (round > 0) std::shuffle(order.begin(), order.end(), rng);
+    order.insert(order.end(), order.begin(), order.begin() + 4);  // some twice
+    std::string want = "[", got = "[";
+    NodeJsonWriter writer(&got, g);
+    for (size_t i = 0; i < order.size(); ++i) {
+      const int distance = static_cast<int>(i % 3);
+      const int* d = i % 4 == 3 ? nullptr : &distance;
+      const char* direction = i % 2 ? "upstream" : nullptr;
+      AppendNodeJson(&want, g, order[i], d, direction);
+      writer.Write(order[i], d, direction);
+      want.push_back(',');
+      got.push_back(',');
+    }
+    EXPECT_EQ(got, want);
+  }
+  // Each object parses, and names the right node.
+  std::string one;
+  NodeJsonWriter writer(&one, g);
+  for (NodeId id : ids) {
+    one.clear();
+    writer.Write(id, nullptr, nullptr);
+    EXPECT_EQ(nlohmann::json::parse(one)["id"], GraphNodeId(g, id)) << one;
   }
 }
 
