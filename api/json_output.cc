@@ -103,23 +103,6 @@ void AppendJsonEscaped(std::string* out, std::string_view s) {
   out->append(s.data() + run, s.size() - run);
 }
 
-// NodeIdOf(g, id) as a JSON string, written in place rather than built first: an answer
-// writes one per node and up to three per edge.
-void AppendNodeIdJson(std::string* out, const GraphReader& g, NodeId id) {
-  const GraphNode& n = g.node(id);
-  const GraphNode& owner = n.kind == NodeKind::kField ? g.node(n.dataset) : n;
-  out->push_back('"');
-  ForEachMarquezNodeIdPart(n.kind, g.ns(owner), g.name(owner), g.field(n),
-                           [&](std::string_view text, bool is_name) {
-                             if (is_name) {
-                               AppendJsonEscaped(out, text);
-                             } else {
-                               out->append(text);
-                             }
-                           });
-  out->push_back('"');
-}
-
 }  // namespace
 
 void AppendJsonString(std::string* out, std::string_view s) {
@@ -136,81 +119,155 @@ void AppendBoolMember(std::string* out, const char* key, bool value) {
   out->append(",\"").append(key).append(value ? "\":true" : "\":false");
 }
 
-namespace {
-
-// What a node's object ends with: its flags, and the distance and direction when given.
-void AppendNodeTail(std::string* out, const GraphNode& n, const int* distance,
-                    const char* direction) {
-  if (n.flags & kFlagUnseen) out->append(",\"unseen\":true");
-  if (n.flags & kFlagDropped) out->append(",\"dropped\":true");
-  if (distance) {
-    char digits[16];
-    out->append(",\"distance\":");
-    out->append(digits, std::to_chars(digits, digits + sizeof digits, *distance).ptr);
-  }
-  if (direction) {
-    out->append(",\"direction\":\"");
-    out->append(direction);
-    out->push_back('"');
-  }
-  out->push_back('}');
-}
-
-}  // namespace
-
-void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int* distance,
-                    const char* direction) {
+void NodeIdJsonCache::Append(std::string* out, const GraphReader& g, NodeId id) {
   const GraphNode& n = g.node(id);
-  const GraphNode& owner = n.kind == NodeKind::kField ? g.node(n.dataset) : n;
-  out->append("{\"id\":");
-  AppendNodeIdJson(out, g, id);
-  out->append(",\"kind\":\"");
-  out->append(NodeKindName(n.kind));
-  out->append("\",\"namespace\":");
-  AppendJsonString(out, g.ns(owner));
-  out->append(",\"name\":");
-  AppendJsonString(out, g.name(owner));
-  if (n.kind == NodeKind::kField) {
-    out->append(",\"field\":");
-    AppendJsonString(out, g.field(n));
+  const bool field = n.kind == NodeKind::kField;
+  const NodeId key = field ? n.dataset : id;
+  Entry* e = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& x) {
+    return x.key == key && x.field == field && !x.text.empty();
+  });
+  if (e == entries_.end()) {
+    // A field's id up to its name; any other node's whole id. The oldest entry goes.
+    e = &entries_[next_];
+    next_ = (next_ + 1) % entries_.size();
+    const GraphNode& owner = field ? g.node(n.dataset) : n;
+    e->text.assign("\"");
+    ForEachMarquezNodeIdPart(n.kind, g.ns(owner), g.name(owner), {},
+                             [&](std::string_view text, bool is_name) {
+                               if (is_name) {
+                                 AppendJsonEscaped(&e->text, text);
+                               } else {
+                                 e->text.append(text);
+                               }
+                             });
+    e->key = key;
+    e->field = field;
   }
-  AppendNodeTail(out, n, distance, direction);
+  out->append(e->text);
+  if (field) AppendJsonEscaped(out, g.field(n));
+  out->push_back('"');
 }
 
 NodeJsonWriter::NodeJsonWriter(std::string* out, const GraphReader& g) : out_(out), g_(g) {}
 
 void NodeJsonWriter::Write(NodeId id, const int* distance, const char* direction) {
   const GraphNode& n = g_.node(id);
-  if (n.kind != NodeKind::kField) {
-    AppendNodeJson(out_, g_, id, distance, direction);
-    return;
+  out_->append("{\"id\":");
+  id_.Append(out_, g_, id);
+  if (n.kind == NodeKind::kField) {
+    if (n.dataset != dataset_) {
+      const GraphNode& d = g_.node(n.dataset);
+      members_.assign(",\"kind\":\"field\",\"namespace\":");
+      AppendJsonString(&members_, g_.ns(d));
+      members_.append(",\"name\":");
+      AppendJsonString(&members_, g_.name(d));
+      members_.append(",\"field\":");
+      dataset_ = n.dataset;
+    }
+    out_->append(members_);
+    AppendJsonString(out_, g_.field(n));
+  } else {
+    out_->append(",\"kind\":\"");
+    out_->append(NodeKindName(n.kind));
+    out_->append("\",\"namespace\":");
+    AppendJsonString(out_, g_.ns(n));
+    out_->append(",\"name\":");
+    AppendJsonString(out_, g_.name(n));
   }
-  if (n.dataset != dataset_ || head_.empty()) {
-    // The text before the field's name in its id, and between its id and its name.
-    const GraphNode& d = g_.node(n.dataset);
-    head_.assign("{\"id\":\"");
-    ForEachMarquezNodeIdPart(NodeKind::kField, g_.ns(d), g_.name(d), {},
-                             [&](std::string_view text, bool is_name) {
-                               if (is_name) {
-                                 AppendJsonEscaped(&head_, text);
-                               } else {
-                                 head_.append(text);
-                               }
-                             });
-    middle_.assign("\",\"kind\":\"field\",\"namespace\":");
-    AppendJsonString(&middle_, g_.ns(d));
-    middle_.append(",\"name\":");
-    AppendJsonString(&middle_, g_.name(d));
-    middle_.append(",\"field\":\"");
-    dataset_ = n.dataset;
+  if (n.flags & kFlagUnseen) out_->append(",\"unseen\":true");
+  if (n.flags & kFlagDropped) out_->append(",\"dropped\":true");
+  if (distance) {
+    char digits[16];
+    out_->append(",\"distance\":");
+    out_->append(digits, std::to_chars(digits, digits + sizeof digits, *distance).ptr);
   }
-  const std::string& field = g_.field(n);
-  out_->append(head_);
-  AppendJsonEscaped(out_, field);
-  out_->append(middle_);
-  AppendJsonEscaped(out_, field);
-  out_->push_back('"');
-  AppendNodeTail(out_, n, distance, direction);
+  if (direction) {
+    out_->append(",\"direction\":\"");
+    out_->append(direction);
+    out_->push_back('"');
+  }
+  out_->push_back('}');
+}
+
+void AppendNodeJson(std::string* out, const GraphReader& g, NodeId id, const int* distance,
+                    const char* direction) {
+  NodeJsonWriter(out, g).Write(id, distance, direction);
+}
+
+EdgeJsonWriter::EdgeJsonWriter(std::string* out, const GraphReader& g) : out_(out), g_(g) {}
+
+void EdgeJsonWriter::Write(const GraphEdge& e) {
+  out_->append("{\"from\":");
+  from_.Append(out_, g_, e.from);
+  out_->append(",\"to\":");
+  to_.Append(out_, g_, e.to);
+  out_->append(",\"kind\":\"");
+  out_->append(EdgeKindName(e.kind));
+  out_->append("\",\"job\":");
+  if (e.job == kNoNode) {
+    out_->append("null");
+  } else {
+    job_.Append(out_, g_, e.job);
+  }
+  // A handful of transformation sets serve every edge: each is written out once.
+  if (transforms_.size() <= e.transforms) transforms_.resize(e.transforms + 1);
+  std::string& ts = transforms_[e.transforms];
+  if (ts.empty()) {
+    ts.assign(",\"transformations\":");
+    AppendJsonArray(&ts, g_.transforms(e.transforms), [&](const Transform& t) {
+      ts.append("{\"type\":");
+      AppendJsonString(&ts, t.type);
+      ts.append(",\"subtype\":");
+      AppendJsonString(&ts, t.subtype);
+      AppendBoolMember(&ts, "masking", t.masking);
+      if (!t.description.empty()) {
+        ts.append(",\"description\":");
+        AppendJsonString(&ts, t.description);
+      }
+      ts.push_back('}');
+    });
+  }
+  out_->append(ts);
+  // The edges of one run share the moment they were first seen.
+  if (e.first_seen != first_seen_ || first_seen_text_.empty()) {
+    first_seen_ = e.first_seen;
+    first_seen_text_ = FormatTime(e.first_seen);
+  }
+  out_->append(",\"firstSeen\":\"");
+  out_->append(first_seen_text_);
+  out_->append("\",\"retired\":");
+  if (e.retired == kForever) {
+    out_->append("null");
+  } else {
+    out_->push_back('"');
+    out_->append(FormatTime(e.retired));
+    out_->push_back('"');
+  }
+  out_->push_back('}');
+}
+
+void EdgeJsonWriter::WriteArray(std::span<const uint32_t> indices) {
+  // The ends of an edge are anywhere in the graph: their records are fetched four edges
+  // ahead, and then their fields' names two ahead, while this edge is written.
+  auto ends = [&](size_t i, auto fetch) {
+    const GraphEdge& e = g_.edge(indices[i]);
+    fetch(e.from);
+    fetch(e.to);
+  };
+  out_->push_back('[');
+  for (size_t i = 0; i < indices.size(); ++i) {
+    if (i + 4 < indices.size()) ends(i + 4, [&](NodeId n) { __builtin_prefetch(&g_.node(n)); });
+    if (i + 2 < indices.size()) {
+      ends(i + 2, [&](NodeId n) { __builtin_prefetch(&g_.text(g_.node(n).field_text)); });
+    }
+    if (i) out_->push_back(',');
+    Write(g_.edge(indices[i]));
+  }
+  out_->push_back(']');
+}
+
+void AppendEdgeJson(std::string* out, const GraphReader& g, const GraphEdge& e) {
+  EdgeJsonWriter(out, g).Write(e);
 }
 
 void AppendClosureAnswer(std::string* out, const GraphReader& g, const ClosureQuery& q,
@@ -230,49 +287,7 @@ void AppendClosureAnswer(std::string* out, const GraphReader& g, const ClosureQu
   });
   if (q.collect_edges) {
     out->append(",\"edges\":");
-    AppendJsonArray(out, result.edges, [&](uint32_t e) { AppendEdgeJson(out, g, g.edge(e)); });
-  }
-  out->push_back('}');
-}
-
-void AppendEdgeJson(std::string* out, const GraphReader& g, const GraphEdge& e) {
-  out->append("{\"from\":");
-  AppendNodeIdJson(out, g, e.from);
-  out->append(",\"to\":");
-  AppendNodeIdJson(out, g, e.to);
-  out->append(",\"kind\":\"");
-  out->append(EdgeKindName(e.kind));
-  out->append("\",\"job\":");
-  if (e.job == kNoNode) {
-    out->append("null");
-  } else {
-    AppendNodeIdJson(out, g, e.job);
-  }
-  out->append(",\"transformations\":[");
-  bool first = true;
-  for (const auto& t : g.transforms(e.transforms)) {
-    if (!first) out->push_back(',');
-    first = false;
-    out->append("{\"type\":");
-    AppendJsonString(out, t.type);
-    out->append(",\"subtype\":");
-    AppendJsonString(out, t.subtype);
-    out->append(t.masking ? ",\"masking\":true" : ",\"masking\":false");
-    if (!t.description.empty()) {
-      out->append(",\"description\":");
-      AppendJsonString(out, t.description);
-    }
-    out->push_back('}');
-  }
-  out->append("],\"firstSeen\":\"");
-  out->append(FormatTime(e.first_seen));
-  out->append("\",\"retired\":");
-  if (e.retired == kForever) {
-    out->append("null");
-  } else {
-    out->push_back('"');
-    out->append(FormatTime(e.retired));
-    out->push_back('"');
+    EdgeJsonWriter(out, g).WriteArray(result.edges);
   }
   out->push_back('}');
 }

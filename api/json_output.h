@@ -2,7 +2,11 @@
 // Internal to api/.
 #pragma once
 
+#include <array>
 #include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "analysis/closure.h"
 #include "analysis/lineage_graph.h"
@@ -33,9 +37,25 @@ void AppendBoolMember(std::string* out, const char* key, bool value);
 // A node, with "distance" and "direction" when given (not null).
 void AppendNodeJson(std::string* out, const GraphReader& graph, NodeId id, const int* distance,
                     const char* direction);
-// Writes many nodes as AppendNodeJson does, faster where fields of one dataset follow one
-// another (as their ids do in an answer): it keeps the text their dataset contributes, its
-// namespace and name twice over, escaped.
+// Writes node ids as JSON strings, keeping for the next ids the text that a field's dataset
+// contributes (or another node's whole id), for the last few datasets: answers list a
+// dataset's fields one after another, and a job's edges one after another, from the few
+// datasets it reads.
+class NodeIdJsonCache {
+ public:
+  void Append(std::string* out, const GraphReader& graph, NodeId id);
+
+ private:
+  struct Entry {
+    NodeId key = kNoNode;  // the dataset of the fields whose ids `text` begins, or the node
+    bool field = false;
+    std::string text;
+  };
+  std::array<Entry, 4> entries_;
+  size_t next_ = 0;  // the entry to replace next
+};
+// Writes many nodes as AppendNodeJson does, keeping the text of the last field's dataset:
+// its namespace and name twice over, escaped.
 class NodeJsonWriter {
  public:
   NodeJsonWriter(std::string* out, const GraphReader& graph);
@@ -44,9 +64,26 @@ class NodeJsonWriter {
  private:
   std::string* out_;
   const GraphReader& g_;
-  NodeId dataset_ = kNoNode;  // whose text head_ and middle_ hold
-  std::string head_;          // {"id":"datasetField:<ns>:<name>:
-  std::string middle_;        // ","kind":"field","namespace":..,"name":..,"field":"
+  NodeIdJsonCache id_;
+  NodeId dataset_ = kNoNode;  // whose members members_ holds
+  std::string members_;       // ,"kind":"field","namespace":..,"name":..,"field":
+};
+// Writes many edges as AppendEdgeJson does, keeping the text of their ends' datasets, their
+// jobs, transformation sets and first-seen times.
+class EdgeJsonWriter {
+ public:
+  EdgeJsonWriter(std::string* out, const GraphReader& graph);
+  void Write(const GraphEdge& edge);
+  // The edges of `indices` (GraphReader::edge) as a JSON array.
+  void WriteArray(std::span<const uint32_t> indices);
+
+ private:
+  std::string* out_;
+  const GraphReader& g_;
+  NodeIdJsonCache from_, to_, job_;
+  std::vector<std::string> transforms_;  // by set: ,"transformations":[...] once written
+  Micros first_seen_ = 0;
+  std::string first_seen_text_;
 };
 void AppendEdgeJson(std::string* out, const GraphReader& graph, const GraphEdge& edge);
 // The answer of GET /api/v1/closure: root, query, nodes (with distances), and edges when the

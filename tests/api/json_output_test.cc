@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <numeric>
 #include <random>
 
 #include "tests/test_util.h"
@@ -76,9 +77,11 @@ TEST(JsonOutputTest, NodeIdsWrittenInPlaceReadBackAsTheGraphsIds) {
   }
 }
 
-// The writer for long node lists keeps the text a field's dataset contributes: its output
-// equals AppendNodeJson's in every order, as datasets change, come back, and need escapes.
-TEST(JsonOutputTest, NodeListWriterEqualsTheSingleNodeWriter) {
+// The writers of long node and edge lists keep text from one item for the next (a field's
+// dataset, a job, a transformation set, a time): one writer for a whole list writes what a
+// writer for each item does, in every order, as datasets and jobs change, come back, and
+// need escapes.
+TEST(JsonOutputTest, ListWritersEqualTheSingleItemWriters) {
   testing::TestStore s;
   testing::Ds a{.name = "a \"quoted\" \\ name"};
   a.lineage = {{"x\ty", {{.ns = "db", .name = "in:put", .field = "p\\q\x01"}}},
@@ -87,6 +90,12 @@ TEST(JsonOutputTest, NodeListWriterEqualsTheSingleNodeWriter) {
   b.lineage = {{"k", {{.ns = "db", .name = "in:put", .field = "r"}}}};
   s.MustIngest(testing::RunEvent("job \"j\"", "01890000-0000-7000-8000-000000000001", "COMPLETE",
                                  "2024-01-01T00:00:00Z", {{.name = "in:put"}}, {a, b}));
+  // A second job, a day later, with other transformations.
+  testing::Ds c{.name = "c"};
+  c.lineage = {
+      {"x\ty", {{.ns = "db", .name = "b", .field = "k", .type = "INDIRECT", .subtype = "FILTER"}}}};
+  s.MustIngest(testing::RunEvent("k", "01890000-0000-7000-8000-000000000002", "COMPLETE",
+                                 "2024-01-02T00:00:00Z", {{.name = "b"}}, {c}));
   auto graph = LineageGraph::Load(s.store());
   ASSERT_TRUE(graph.ok());
   GraphReader g = (*graph)->Read();
@@ -94,7 +103,7 @@ TEST(JsonOutputTest, NodeListWriterEqualsTheSingleNodeWriter) {
   for (NodeId id = 0; id < g.node_capacity(); ++id) {
     if (g.node(id).present) ids.push_back(id);
   }
-  ASSERT_EQ(ids.size(), 9u);  // three datasets, a job, five fields
+  ASSERT_EQ(ids.size(), 12u);  // four datasets, two jobs, six fields
   std::mt19937 rng(5);
   for (int round = 0; round < 20; ++round) {
     std::vector<NodeId> order = ids;
@@ -110,6 +119,20 @@ TEST(JsonOutputTest, NodeListWriterEqualsTheSingleNodeWriter) {
       writer.Write(order[i], d, direction);
       want.push_back(',');
       got.push_back(',');
+    }
+    EXPECT_EQ(got, want);
+  }
+  // Edges likewise: one writer for all of them, in any order, against one for each.
+  ASSERT_GT(g.counts().edges, 4u);
+  for (int round = 0; round < 20; ++round) {
+    std::vector<uint32_t> order(g.counts().edges);
+    std::iota(order.begin(), order.end(), 0);
+    if (round > 0) std::shuffle(order.begin(), order.end(), rng);
+    std::string want, got;
+    EdgeJsonWriter writer(&got, g);
+    for (uint32_t i : order) {
+      AppendEdgeJson(&want, g, g.edge(i));
+      writer.Write(g.edge(i));
     }
     EXPECT_EQ(got, want);
   }
