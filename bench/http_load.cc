@@ -5,7 +5,8 @@
 //       /api/v1/lineage/batch (NDJSON bodies). Events go out in file order, each client taking
 //       the next event (or batch) when its previous request is answered.
 //   http_load closure [common] [--requests N] [--direction D] [--depth N] [--edges B]
-//                     [--seed N] [--datasets N] [--columns N] [--domains N] [--layers N]
+//                     [--as-of TIME] [--seed N] [--datasets N] [--columns N] [--domains N]
+//                     [--layers N]
 //       GETs /api/v1/closure at column level from random columns of a mesh made by mesh_gen
 //       with the same --datasets/--columns/--domains/--layers: downstream from first-layer
 //       columns, upstream from last-layer columns. A column that no lineage mentions does not
@@ -51,6 +52,7 @@ struct Options {
   std::string direction = "downstream";
   int depth = -1;
   std::string edges;  // empty: the server's default
+  std::string as_of;  // empty: current lineage
   tributary::MeshOptions mesh;
   std::string file;
 };
@@ -60,7 +62,8 @@ struct Options {
                "http_load: %s\n"
                "usage: http_load ingest|closure|get [--host H] [--port N] [--clients C] "
                "[--warmup N] [--batch N] [--requests N] [--direction D] [--depth N] "
-               "[--edges true|false] [--seed N] [--datasets N] [--columns N] [--domains N] "
+               "[--edges true|false] [--as-of TIME] [--seed N] [--datasets N] [--columns N] "
+               "[--domains N] "
                "[--layers N] [FILE]\n",
                problem.c_str());
   std::exit(2);
@@ -86,6 +89,8 @@ Options ParseArgs(int argc, char** argv) {
       o.direction = v;
     } else if (k == "--edges") {
       o.edges = v;
+    } else if (k == "--as-of") {
+      o.as_of = v;
     } else if (k == "--depth") {
       o.depth = static_cast<int>(n);
     } else if (n <= 0 && k != "--warmup") {
@@ -176,6 +181,7 @@ std::vector<Request> ClosureRequests(const Options& o) {
                "&nodeId=" + tributary::PercentEncode(id);
     if (o.depth >= 0) r.target += "&depth=" + std::to_string(o.depth);
     if (!o.edges.empty()) r.target += "&edges=" + o.edges;
+    if (!o.as_of.empty()) r.target += "&as_of=" + tributary::PercentEncode(o.as_of);
     out.push_back(std::move(r));
   }
   return out;

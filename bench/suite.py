@@ -12,9 +12,10 @@ In one run, on meshes from build/mesh_gen (the same seed every time):
   file ingest  `tributary ingest` (fsync on) of each mesh: events/s, MB/s, store / raw bytes
   footprint    `tributary serve` on that store: time to the first closure answered, resident
                memory then, bytes per column edge
-  HTTP         build/http_load: column closures (downstream and upstream, 1 and 8 clients),
-               blast radius (/api/v1/impact), diagrams (/api/v1/render, SVG and PNG), and
-               ingest of single events (8 keep-alive clients) and of batches of 100
+  HTTP         build/http_load: column closures (downstream and upstream, 1 and 8 clients;
+               downstream as of a moment, 1 client), blast radius (/api/v1/impact), diagrams
+               (/api/v1/render, SVG and PNG), and ingest of single events (8 keep-alive
+               clients) and of batches of 100
   the peer     bench/peer_compare.py: the same column edges in PostgreSQL, Marquez's recursive
                SQL and the best recursive SQL against Tributary, answers checked equal
 
@@ -168,6 +169,12 @@ def served(store, work, size, args):
                     sys.exit("none of %d %s closures found its column" %
                              (r["not_found"], direction))
                 size["closure"].append({"direction": direction, "clients": clients, **r})
+        # Time travel: the same downstream closures as of a moment after all of the mesh's
+        # events (the same answers, from the edges' records rather than their live bits).
+        r = http_load(server.port, "closure", "--clients", "1", "--requests", str(args.requests),
+                      "--warmup", "50", "--direction", "downstream", "--edges", "true",
+                      "--as-of", "2100-01-01T00:00:00Z", *mesh_args)
+        size["closure"].append({"direction": "downstream, as of a moment", "clients": 1, **r})
         # Blast radius of random second-layer datasets.
         rng = random.Random(7)
         paths = os.path.join(work, "impact_%d.txt" % size["datasets"])
