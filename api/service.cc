@@ -332,15 +332,17 @@ Result<IngestSummary> Service::IngestFiles(
   IngestSummary summary;
 
   // Each chunk is read and parsed while the ones before it are applied and committed, and
-  // is queued before the one before it is waited for, so the writer never waits for it.
+  // is queued before the ones before it are waited for, so the writer never waits for it.
   struct Pending {
     Submission submission;
     std::vector<std::string> sources;
     uint64_t bytes_done = 0;
   };
   std::deque<Pending> pending;
+  size_t queued = 0;  // events of the chunks in `pending`
   auto collect_oldest = [&] {
     Pending& p = pending.front();
+    queued -= p.sources.size();
     std::vector<Result<ApplyOutcome>> results = Finish(std::move(p.submission));
     for (size_t i = 0; i < results.size(); ++i) {
       if (results[i].ok()) {
@@ -359,16 +361,20 @@ Result<IngestSummary> Service::IngestFiles(
   };
   // Chunks start small and double up to kChunk: the writer starts on the first events
   // while the next are parsed, rather than waiting for a whole first chunk to be parsed (a
-  // third of the time of a file of 1,200 events).
+  // third of the time of a file of 1,200 events). Up to kChunk events stay queued while
+  // the next chunk is parsed: the small first chunks are not waited for one by one (the
+  // writer sat idle while the next was parsed), and a large file keeps one chunk queued
+  // and one being parsed, as before.
   constexpr size_t kFirstChunk = 64;
   constexpr size_t kChunk = 1024;
   size_t chunk_size = kFirstChunk;
   auto dispatch = [&](std::vector<std::string> texts, std::vector<std::string> sources,
                       uint64_t bytes_done) {
     ParsedChunk chunk = ParseTexts(std::move(texts));
+    queued += sources.size();
     pending.push_back({Enqueue(std::move(chunk)), std::move(sources), bytes_done});
     chunk_size = std::min(kChunk, chunk_size * 2);
-    while (pending.size() > 1) collect_oldest();
+    while (queued > kChunk) collect_oldest();
   };
 
   uint64_t done = 0;
