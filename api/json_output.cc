@@ -209,8 +209,7 @@ void EdgeJsonWriter::Write(const GraphEdge& e) {
   } else {
     job_.Append(out_, g_, e.job);
   }
-  // A handful of transformation sets serve every edge: each is written out once.
-  if (transforms_.size() <= e.transforms) transforms_.resize(e.transforms + 1);
+  // A handful of transformation sets serve most edges: each is written out once.
   std::string& ts = transforms_[e.transforms];
   if (ts.empty()) {
     ts.assign(",\"transformations\":");
@@ -248,7 +247,8 @@ void EdgeJsonWriter::Write(const GraphEdge& e) {
 
 void EdgeJsonWriter::WriteArray(std::span<const uint32_t> indices) {
   // The ends of an edge are anywhere in the graph: their records are fetched four edges
-  // ahead, and then their fields' names two ahead, while this edge is written.
+  // ahead, and then the string objects of their fields' names two ahead (a name of up to
+  // 15 bytes lies inside its object), while this edge is written.
   auto ends = [&](size_t i, auto fetch) {
     const GraphEdge& e = g_.edge(indices[i]);
     fetch(e.from);

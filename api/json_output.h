@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "analysis/closure.h"
@@ -37,12 +38,18 @@ void AppendBoolMember(std::string* out, const char* key, bool value);
 // A node, with "distance" and "direction" when given (not null).
 void AppendNodeJson(std::string* out, const GraphReader& graph, NodeId id, const int* distance,
                     const char* direction);
-// Writes node ids as JSON strings, keeping for the next ids the text that a field's dataset
-// contributes (or another node's whole id), for the last few datasets: answers list a
+// Writers of long answers. A node's or an edge's object repeats text of other nodes (a
+// field's dataset, an edge's job) that the next one often repeats too: these keep it between
+// items. Each serves one answer: it borrows the output and a GraphReader, must not outlive
+// them, and is used by one thread at a time.
+
+// Node ids as JSON strings, keeping for the next ids the text that a field's dataset
+// contributes (or another node's whole id), for the last four datasets: answers list a
 // dataset's fields one after another, and a job's edges one after another, from the few
 // datasets it reads.
 class NodeIdJsonCache {
  public:
+  // Appends the id of `id` (GraphNodeId), quoted and escaped.
   void Append(std::string* out, const GraphReader& graph, NodeId id);
 
  private:
@@ -81,7 +88,7 @@ class EdgeJsonWriter {
   std::string* out_;
   const GraphReader& g_;
   NodeIdJsonCache from_, to_, job_;
-  std::vector<std::string> transforms_;  // by set: ,"transformations":[...] once written
+  std::unordered_map<uint32_t, std::string> transforms_;  // by set: ,"transformations":[...]
   Micros first_seen_ = 0;
   std::string first_seen_text_;
 };

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <random>
 
+#include "common/time.h"
 #include "tests/test_util.h"
 
 namespace tributary {
@@ -136,7 +137,28 @@ TEST(JsonOutputTest, ListWritersEqualTheSingleItemWriters) {
     }
     EXPECT_EQ(got, want);
   }
-  // Each object parses, and names the right node.
+  // The array of every edge parses, and each edge names its ends, job, transformations and
+  // first-seen time as the graph holds them.
+  std::vector<uint32_t> all(g.counts().edges);
+  std::iota(all.begin(), all.end(), 0);
+  std::string array;
+  EdgeJsonWriter(&array, g).WriteArray(all);
+  nlohmann::json edges = nlohmann::json::parse(array);
+  ASSERT_EQ(edges.size(), all.size());
+  int with_transforms = 0;
+  for (uint32_t i : all) {
+    const GraphEdge& e = g.edge(i);
+    const nlohmann::json& j = edges[i];
+    EXPECT_EQ(j["from"], GraphNodeId(g, e.from));
+    EXPECT_EQ(j["to"], GraphNodeId(g, e.to));
+    EXPECT_EQ(j["job"],
+              e.job == kNoNode ? nlohmann::json() : nlohmann::json(GraphNodeId(g, e.job)));
+    EXPECT_EQ(j["transformations"], TransformsJson(g.transforms(e.transforms)));
+    EXPECT_EQ(j["firstSeen"], FormatTime(e.first_seen));
+    with_transforms += !g.transforms(e.transforms).empty();
+  }
+  EXPECT_GE(with_transforms, 4);
+  // Each node object parses, and names the right node.
   std::string one;
   NodeJsonWriter writer(&one, g);
   for (NodeId id : ids) {
