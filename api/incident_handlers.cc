@@ -111,7 +111,7 @@ ApiResponse Service::Impact(const Params& p) {
   size_t columns = 0, approximate = 0;
   for (size_t i = 0; i < report->datasets.size(); ++i) {
     const ImpactedDataset& d = report->datasets[i];
-    auto rec = store_->GetNode(d.dataset);
+    auto rec = store_->GetNodeRecord(d.dataset);  // owners and tags: no facet texts
     if (!rec.ok()) return ErrorResponse(rec.status());
     std::string domain = *rec ? domains_.DomainOf(**rec) : DomainMap::kUnassigned;
     std::vector<std::string>& owners = dataset_owners[i];

@@ -255,17 +255,33 @@ std::unique_ptr<StoreWriter> GraphStore::NewWriter() {
   return std::unique_ptr<StoreWriter>(new StoreWriter(*this));
 }
 
+namespace {
+
+Result<std::optional<NodeRecord>> ReadNodeRecord(StoreHandles& h, const rocksdb::ReadOptions& ro,
+                                                 NodeId id) {
+  std::string v;
+  rocksdb::Status s = h.db->Get(ro, h.cf[kCfNodes], IdKey(id), &v);
+  if (s.IsNotFound()) return std::optional<NodeRecord>();
+  TRIB_RETURN_IF_ERROR(FromRocks(s, "reading node"));
+  NodeRecord n;
+  TRIB_RETURN_IF_ERROR(DecodeNode(v, &n));
+  return std::optional<NodeRecord>(std::move(n));
+}
+
+}  // namespace
+
+Result<std::optional<NodeRecord>> GraphStore::GetNodeRecord(NodeId id) const {
+  return ReadNodeRecord(*h_, rocksdb::ReadOptions(), id);
+}
+
 Result<std::optional<NodeRecord>> GraphStore::GetNode(NodeId id) const {
   // The node and its facets' texts are read as of one moment.
   rocksdb::ManagedSnapshot snapshot(h_->db.get());
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
-  std::string v;
-  rocksdb::Status s = h_->db->Get(ro, h_->cf[kCfNodes], IdKey(id), &v);
-  if (s.IsNotFound()) return std::optional<NodeRecord>();
-  TRIB_RETURN_IF_ERROR(FromRocks(s, "reading node"));
-  NodeRecord n;
-  TRIB_RETURN_IF_ERROR(DecodeNode(v, &n));
+  TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> record, ReadNodeRecord(*h_, ro, id));
+  if (!record) return record;
+  NodeRecord& n = *record;
   if (std::any_of(n.facets.begin(), n.facets.end(), [](const auto& f) { return !f.has_text; })) {
     TRIB_RETURN_IF_ERROR(Scan(
         h_->db.get(), h_->cf[kCfFacets], IdKey(id),
@@ -288,7 +304,7 @@ Result<std::optional<NodeRecord>> GraphStore::GetNode(NodeId id) const {
       }
     }
   }
-  return std::optional<NodeRecord>(std::move(n));
+  return record;
 }
 
 Result<std::optional<RunRecord>> GraphStore::GetRun(NodeId id) const {

@@ -86,6 +86,10 @@ class GraphStore {
 
   // Committed reads. A node comes with its facets' texts.
   Result<std::optional<NodeRecord>> GetNode(NodeId id) const;
+  // The node's record alone, without its facets' texts (has_text false), as ForEachNode
+  // gives it: names, owners, tags and facet digests in one read, where GetNode also scans
+  // the facets.
+  Result<std::optional<NodeRecord>> GetNodeRecord(NodeId id) const;
   Result<std::optional<RunRecord>> GetRun(NodeId id) const;
   Result<std::optional<NodeId>> FindName(const std::string& key) const;
   // All names under a key prefix, in key order: (key, id).

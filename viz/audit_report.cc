@@ -75,7 +75,7 @@ Result<AuditReport> BuildAuditReport(const GraphStore& store, const LineageGraph
     for (NodeId id = 1; id < g.node_capacity(); ++id) {
       const GraphNode& n = g.node(id);
       if (!n.present || n.kind != NodeKind::kDataset) continue;
-      TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> rec, store.GetNode(id));
+      TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> rec, store.GetNodeRecord(id));
       if (rec && domains.DomainOf(*rec) == q.domain) product.push_back(id);
     }
     if (product.empty()) return Status::NotFound("no dataset in domain '" + q.domain + "'");
@@ -179,7 +179,7 @@ Result<AuditReport> BuildAuditReport(const GraphStore& store, const LineageGraph
       "schema_versions", "Schema versions", {"dataset", "version time", "columns"}, {}};
   std::vector<NodeId> pii_columns;
   for (NodeId d : product) {
-    TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> rec, store.GetNode(d));
+    TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> rec, store.GetNodeRecord(d));
     if (!rec) continue;
     std::string domain = domains.DomainOf(*rec);
     if (rec->owners.empty()) owners.rows.push_back({Id(g, d), domain, "(none recorded)"});
@@ -232,7 +232,7 @@ Result<AuditReport> BuildAuditReport(const GraphStore& store, const LineageGraph
                   {"PII column", "tag", "reaches column", "distance", "masked on every path"},
                   {}};
   for (NodeId d : pii_datasets) {
-    TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> rec, store.GetNode(d));
+    TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> rec, store.GetNodeRecord(d));
     if (!rec) continue;
     for (const auto& tag : rec->tags) {
       if (!IsPiiTag(tag)) continue;

@@ -636,6 +636,24 @@ TEST_F(GraphStoreTest, FacetTextsLiveApartFromTheirNode) {
                     return Status::Ok();
                   })
                   .ok());
+  // The record alone: everything GetNode gives but the texts.
+  {
+    auto record = store->GetNodeRecord(id);
+    ASSERT_TRUE(record.ok() && record->has_value()) << record.status().ToString();
+    auto full = store->GetNode(id);
+    ASSERT_TRUE(full.ok() && full->has_value());
+    EXPECT_EQ((*record)->name, "a");
+    EXPECT_EQ((*record)->aliases, (*full)->aliases);
+    ASSERT_EQ((*record)->facets.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ((*record)->facets[i].name, (*full)->facets[i].name);
+      EXPECT_EQ((*record)->facets[i].digest, (*full)->facets[i].digest);
+      EXPECT_FALSE((*record)->facets[i].has_text);
+    }
+    auto absent = store->GetNodeRecord(id + 100);
+    ASSERT_TRUE(absent.ok());
+    EXPECT_FALSE(absent->has_value());
+  }
   {
     // Written again without its texts: they stay as they were.
     auto w = store->NewWriter();
