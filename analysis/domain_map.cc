@@ -46,15 +46,25 @@ Result<DomainMap> DomainMap::Load(const std::string& path) {
   return Parse(ss.str());
 }
 
-std::string DomainMap::DomainOf(const NodeRecord& node) const {
-  for (const auto& t : node.tags) {
+std::string_view DomainMap::DomainTag(const std::vector<TagRecord>& tags) {
+  for (const auto& t : tags) {
     if (t.key == "domain" && t.field.empty() && !t.value.empty()) return t.value;
   }
-  for (const auto& o : node.owners) {
+  return {};
+}
+
+std::string DomainMap::DomainOf(const NodeRecord& node) const {
+  return DomainOf(node.ns, DomainTag(node.tags), node.owners);
+}
+
+std::string DomainMap::DomainOf(std::string_view ns, std::string_view domain_tag,
+                                const std::vector<std::string>& owners) const {
+  if (!domain_tag.empty()) return std::string(domain_tag);
+  for (const auto& o : owners) {
     if (o.rfind("domain:", 0) == 0 && o.size() > 7) return o.substr(7);
   }
   for (const auto& [prefix, domain] : prefixes_) {
-    if (node.ns.rfind(prefix, 0) == 0) return domain;
+    if (ns.starts_with(prefix)) return domain;
   }
   return kUnassigned;
 }

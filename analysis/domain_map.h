@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,7 +29,13 @@ class DomainMap {
   // Parses mapping text (the file's content).
   static Result<DomainMap> Parse(const std::string& text);
 
+  // The node's domain, by the rules above.
   std::string DomainOf(const NodeRecord& node) const;
+  // The same from the parts it is decided by (`domain_tag` as DomainTag gives it).
+  std::string DomainOf(std::string_view ns, std::string_view domain_tag,
+                       const std::vector<std::string>& owners) const;
+  // The value of the node's own "domain" tag (one not on a field); empty when it has none.
+  static std::string_view DomainTag(const std::vector<TagRecord>& tags);
 
  private:
   std::vector<std::pair<std::string, std::string>> prefixes_;  // longest first

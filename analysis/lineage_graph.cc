@@ -9,6 +9,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "analysis/domain_map.h"
+
 namespace tributary {
 namespace {
 
@@ -36,6 +38,12 @@ struct LineageGraph::Impl {
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_out;
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_in;
   std::unordered_map<NodeId, std::vector<NodeId>> fields;
+  // Owners (text ids) and the domain tag (a text id) of nodes that have either.
+  struct Governance {
+    std::vector<uint32_t> owners;
+    uint32_t domain_tag = 0;
+  };
+  std::unordered_map<NodeId, Governance> governance;
   std::unordered_map<NodeId, GraphRun> runs;
   std::unordered_map<NodeId, std::vector<NodeId>> runs_of_job;
   std::unordered_map<NodeId, std::vector<NodeId>> runs_reading;
@@ -291,6 +299,15 @@ void LineageGraph::ApplyNodeLocked(const NodeRecord& n) {
   g.lineage_run = static_cast<uint32_t>(n.lineage_run);
   g.lineage_time = n.lineage_time;
   if (is_new && n.kind == NodeKind::kField) impl.fields[n.dataset].push_back(n.id);
+  const std::string_view domain_tag = DomainMap::DomainTag(n.tags);
+  if (n.owners.empty() && domain_tag.empty()) {
+    impl.governance.erase(n.id);
+  } else {
+    Impl::Governance& gov = impl.governance[n.id];
+    gov.owners.clear();
+    for (const auto& o : n.owners) gov.owners.push_back(impl.Intern(o));
+    gov.domain_tag = impl.Intern(std::string(domain_tag));
+  }
 }
 
 void LineageGraph::ApplyRunLocked(const RunRecord& r) {
@@ -390,6 +407,19 @@ void GraphReader::ExpandColumns(std::span<const uint32_t> frontier, bool outgoin
                                 const ColumnEdgeFilter& filter, uint32_t epoch, uint32_t* mark,
                                 std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const {
   g_.impl_->ExpandColumns(frontier, outgoing, filter, epoch, mark, crossed, next);
+}
+
+std::vector<std::string> GraphReader::owners(NodeId id) const {
+  std::vector<std::string> out;
+  auto it = g_.impl_->governance.find(id);
+  if (it == g_.impl_->governance.end()) return out;
+  for (uint32_t t : it->second.owners) out.push_back(text(t));
+  return out;
+}
+
+const std::string& GraphReader::domain_tag(NodeId id) const {
+  auto it = g_.impl_->governance.find(id);
+  return text(it == g_.impl_->governance.end() ? 0 : it->second.domain_tag);
 }
 
 const std::vector<NodeId>& GraphReader::fields(NodeId dataset) const {

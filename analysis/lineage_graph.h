@@ -126,6 +126,10 @@ class GraphReader {
                      std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const;
   // Fields of a dataset, in id order.
   const std::vector<NodeId>& fields(NodeId dataset) const;
+  // A dataset's or job's owners and the value of its own "domain" tag ("" when none), from
+  // its ownership and tags facets as last ingested (DomainMap decides domains from them).
+  std::vector<std::string> owners(NodeId id) const;
+  const std::string& domain_tag(NodeId id) const;
   GraphCounts counts() const;
 
   // Runs. Null when unknown.

@@ -96,8 +96,8 @@ ApiResponse Service::Impact(const Params& p) {
   auto report = ComputeBlastRadius(g, q);
   if (!report.ok()) return ErrorResponse(report.status());
 
-  // Domains and owners come from the stored records. Each affected dataset's object is
-  // written once, as text: the answer lists it by domain and owner as well as in one list,
+  // Domains and owners come from the graph. Each affected dataset's object is written
+  // once, as text: the answer lists it by domain and owner as well as in one list,
   // and large impacts hold thousands of them (copying them as JSON trees was most of the
   // time of this request).
   struct Group {
@@ -111,11 +111,10 @@ ApiResponse Service::Impact(const Params& p) {
   size_t columns = 0, approximate = 0;
   for (size_t i = 0; i < report->datasets.size(); ++i) {
     const ImpactedDataset& d = report->datasets[i];
-    auto rec = store_->GetNodeRecord(d.dataset);  // owners and tags: no facet texts
-    if (!rec.ok()) return ErrorResponse(rec.status());
-    std::string domain = *rec ? domains_.DomainOf(**rec) : DomainMap::kUnassigned;
     std::vector<std::string>& owners = dataset_owners[i];
-    if (*rec) owners = (*rec)->owners;
+    owners = g.owners(d.dataset);
+    const std::string domain =
+        domains_.DomainOf(g.ns(g.node(d.dataset)), g.domain_tag(d.dataset), owners);
     std::string& t = dataset_text[i];
     AppendNodeJson(&t, g, d.dataset, &d.distance, nullptr);
     t.pop_back();  // the node's closing brace: its object goes on

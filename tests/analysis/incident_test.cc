@@ -312,5 +312,62 @@ TEST(DomainMapTest, TagsThenOwnersThenTheLongestPrefix) {
   EXPECT_EQ(bad.status().path(), "line 2");
 }
 
+// Blast radius groups datasets by owner and domain from the graph, not the store: the graph
+// keeps each node's owners and domain tag as its deltas and a reload give them.
+TEST(DomainMapTest, TheGraphKeepsOwnersAndDomainTags) {
+  testing::TestStore s;
+  auto facets = [](std::vector<std::string> owners, std::string domain) {
+    nlohmann::json f = nlohmann::json::object();
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& o : owners) list.push_back({{"name", o}, {"type", "MAINTAINER"}});
+    f["ownership"] = {{"_producer", "p"}, {"_schemaURL", "s"}, {"owners", list}};
+    nlohmann::json tags = nlohmann::json::array();
+    if (!domain.empty()) tags.push_back({{"key", "domain"}, {"value", domain}, {"source", "x"}});
+    tags.push_back({{"key", "pii"}, {"value", "true"}, {"field", "email"}, {"source", "x"}});
+    f["tags"] = {{"_producer", "p"}, {"_schemaURL", "s"}, {"tags", tags}};
+    return f;
+  };
+  auto event = [&](int run, nlohmann::json extra) {
+    testing::Ds out{.name = "orders", .extra_facets = std::move(extra)};
+    return testing::RunEvent("j", "01890000-0000-7000-8000-00000000000" + std::to_string(run),
+                             "COMPLETE", "2024-01-0" + std::to_string(run) + "T00:00:00Z", {},
+                             {out});
+  };
+  auto graph = std::move(LineageGraph::Load(s.store())).value();
+  auto apply = [&](const std::string& json) {
+    GraphDelta delta;
+    auto r = s.Ingest(json, &delta);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    graph->ApplyDelta(delta);
+  };
+  const DomainMap none;
+  auto domain_of = [&](const LineageGraph& g, NodeId id) {
+    GraphReader r = g.Read();
+    return none.DomainOf(r.ns(r.node(id)), r.domain_tag(id), r.owners(id));
+  };
+  apply(event(1, facets({"team:orders", "user:ann"}, "sales")));
+  NodeId ds = s.Dataset("orders");
+  ASSERT_NE(ds, kNoNode);
+  EXPECT_EQ(graph->Read().owners(ds), (std::vector<std::string>{"team:orders", "user:ann"}));
+  EXPECT_EQ(graph->Read().domain_tag(ds), "sales");
+  EXPECT_EQ(domain_of(*graph, ds), "sales");
+  // The same as the store's record says, once reloaded.
+  auto record = s.store().GetNodeRecord(ds);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ(graph->Read().owners(ds), (*record)->owners);
+  EXPECT_EQ(domain_of(*graph, ds), none.DomainOf(**record));
+  // Changed: a domain owner and no domain tag (a field's tag is not the dataset's).
+  apply(event(2, facets({"domain:finance"}, "")));
+  EXPECT_EQ(graph->Read().domain_tag(ds), "");
+  EXPECT_EQ(domain_of(*graph, ds), "finance");
+  auto reloaded = std::move(LineageGraph::Load(s.store())).value();
+  EXPECT_EQ(reloaded->Read().owners(ds), std::vector<std::string>{"domain:finance"});
+  EXPECT_EQ(domain_of(*reloaded, ds), "finance");
+  // Neither: none kept.
+  apply(event(3, facets({}, "")));
+  EXPECT_TRUE(graph->Read().owners(ds).empty());
+  EXPECT_EQ(domain_of(*graph, ds), DomainMap::kUnassigned);
+}
+
 }  // namespace
 }  // namespace tributary
