@@ -431,7 +431,8 @@ def judge(args, res):
         single["latency_ms"]["p99"] <= 50)
     p99 = max(r["latency_ms"]["p99"] for r in big["closure"])
     add("column closure p99 ≤ 50 ms end to end (target at 10^7)",
-        "%s (worst of 4 runs %s)" % (fmt_ms(p99), at), at_10_7(p99 <= 50))
+        "%s (worst of %d runs %s)" % (fmt_ms(p99), len(big["closure"]), at),
+        at_10_7(p99 <= 50))
     largest = [r for n, r in b.items() if n.endswith(", 20 layers")]
     if largest:
         r = max(largest, key=lambda r: r["column_edges"])
