@@ -57,6 +57,10 @@ std::string DomainMap::DomainOf(const NodeRecord& node) const {
   return DomainOf(node.ns, DomainTag(node.tags), node.owners);
 }
 
+std::string DomainMap::DomainOf(const GraphReader& graph, NodeId id) const {
+  return DomainOf(graph.ns(graph.node(id)), graph.domain_tag(id), graph.owners(id));
+}
+
 std::string DomainMap::DomainOf(std::string_view ns, std::string_view domain_tag,
                                 const std::vector<std::string>& owners) const {
   if (!domain_tag.empty()) return std::string(domain_tag);

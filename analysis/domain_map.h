@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/lineage_graph.h"
 #include "common/status.h"
 #include "store/model.h"
 
@@ -34,6 +35,8 @@ class DomainMap {
   // The same from the parts it is decided by (`domain_tag` as DomainTag gives it).
   std::string DomainOf(std::string_view ns, std::string_view domain_tag,
                        const std::vector<std::string>& owners) const;
+  // The domain of a node of the graph, from the owners and domain tag it keeps.
+  std::string DomainOf(const GraphReader& graph, NodeId id) const;
   // The value of the node's own "domain" tag (one not on a field); empty when it has none.
   static std::string_view DomainTag(const std::vector<TagRecord>& tags);
 

@@ -113,8 +113,7 @@ ApiResponse Service::Impact(const Params& p) {
     const ImpactedDataset& d = report->datasets[i];
     std::vector<std::string>& owners = dataset_owners[i];
     owners = g.owners(d.dataset);
-    const std::string domain =
-        domains_.DomainOf(g.ns(g.node(d.dataset)), g.domain_tag(d.dataset), owners);
+    const std::string domain = domains_.DomainOf(g, d.dataset);
     std::string& t = dataset_text[i];
     AppendNodeJson(&t, g, d.dataset, &d.distance, nullptr);
     t.pop_back();  // the node's closing brace: its object goes on

@@ -75,9 +75,7 @@ Result<AuditReport> BuildAuditReport(const GraphStore& store, const LineageGraph
     for (NodeId id = 1; id < g.node_capacity(); ++id) {
       const GraphNode& n = g.node(id);
       if (!n.present || n.kind != NodeKind::kDataset) continue;
-      if (domains.DomainOf(g.ns(n), g.domain_tag(id), g.owners(id)) == q.domain) {
-        product.push_back(id);
-      }
+      if (domains.DomainOf(g, id) == q.domain) product.push_back(id);
     }
     if (product.empty()) return Status::NotFound("no dataset in domain '" + q.domain + "'");
   } else {

@@ -52,7 +52,7 @@ Status AssignDomainClusters(Diagram* diagram, const GraphStore& store, const Dom
       std::string domain = DomainMap::kUnassigned;
       TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, store.FindName(key));
       if (id) {
-        TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> rec, store.GetNode(*id));
+        TRIB_ASSIGN_OR_RETURN(std::optional<NodeRecord> rec, store.GetNodeRecord(*id));
         if (rec) domain = domains.DomainOf(*rec);
       }
       it = cache.emplace(key, domain).first;

@@ -341,10 +341,7 @@ TEST(DomainMapTest, TheGraphKeepsOwnersAndDomainTags) {
     graph->ApplyDelta(delta);
   };
   const DomainMap none;
-  auto domain_of = [&](const LineageGraph& g, NodeId id) {
-    GraphReader r = g.Read();
-    return none.DomainOf(r.ns(r.node(id)), r.domain_tag(id), r.owners(id));
-  };
+  auto domain_of = [&](const LineageGraph& g, NodeId id) { return none.DomainOf(g.Read(), id); };
   apply(event(1, facets({"team:orders", "user:ann"}, "sales")));
   NodeId ds = s.Dataset("orders");
   ASSERT_NE(ds, kNoNode);
