@@ -455,9 +455,12 @@ int main(int argc, char** argv) {
         ->Iterations(20)
         ->Unit(benchmark::kMillisecond);
   }
-  // Ingest runs on the pipeline's writer thread too: rates use wall-clock time.
+  // Ingest runs on the pipeline's writer thread too: rates use wall-clock time. Its
+  // iterations (3 unless TRIB_BENCH_INGEST_ITERATIONS says otherwise) each ingest into a
+  // fresh store.
+  const char* ingest_iterations = std::getenv("TRIB_BENCH_INGEST_ITERATIONS");
   benchmark::RegisterBenchmark("BM_Ingest", BM_Ingest)
-      ->Iterations(3)
+      ->Iterations(ingest_iterations ? std::max(1, std::atoi(ingest_iterations)) : 3)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("BM_ParseCeiling", BM_ParseCeiling)
