@@ -9,7 +9,7 @@
 // next group: 60,000 events ingested with a third less system time (docs/benchmarks.md).
 //
 // thp:always, metadata_thp:auto — jemalloc asks for transparent huge pages
-// (madvise(MADV_HUGEPAGE)) on the memory it maps, for its own metadata once it has grown.
+// (madvise(MADV_HUGEPAGE)) on the memory it maps, and on its own metadata once that grows.
 // Kernels set to THP "madvise", as Debian's is, then fault that memory in 2 MiB at a time
 // rather than 4 KiB. Ingest touches fresh memory all the time (write batches, memtables,
 // parsed events), and on a virtual machine a page fault costs far more than the page's use:
