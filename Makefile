@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config git \
 	librocksdb-dev libboost-graph-dev nlohmann-json3-dev libcpp-httplib-dev \
 	libgraphviz-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libssl-dev \
-	libbrotli-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core libjemalloc-dev python3
+	libbrotli-dev liblz4-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core libjemalloc-dev python3
 # What `make bench` needs besides: the peer's PostgreSQL.
 BENCH_PACKAGES := postgresql
 

@@ -16,6 +16,7 @@
 #include "api/json_output.h"
 #include "api/node_ref.h"
 #include "api/request_params.h"
+#include "store/event_codec.h"
 #include "store/store_writer.h"
 
 namespace tributary {
@@ -101,10 +102,12 @@ Service::ParsedChunk Service::ParseTexts(std::vector<std::string> texts) {
         chunk.results[i] = ev.status();
         continue;
       }
-      items[i] = IngestItem{std::move(ev).value(), std::move(texts[i]), EventDigest(canonical)};
+      items[i] = IngestItem{std::move(ev).value(), EncodeStoredEvent(texts[i]),
+                            EventDigest(canonical)};
     }
   };
-  // Parsing is the costly part of ingest: spread large batches over the cores.
+  // Parsing (and compressing each event for the log) is the costly part of ingest: spread
+  // large batches over the cores.
   // (hardware_concurrency reads sysfs on every call: a single event must not pay for it.)
   size_t threads = n / 64 + 1;
   if (threads > 1)

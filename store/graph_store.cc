@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "common/coding.h"
+#include "store/event_codec.h"
 #include "store/store_handles.h"
 #include "store/store_writer.h"
 
@@ -199,6 +200,9 @@ Result<std::unique_ptr<GraphStore>> GraphStore::Open(const StoreOptions& options
     handles->cf_options[cf].memtable_whole_key_filtering = true;
     handles->cf_options[cf].memtable_prefix_bloom_size_ratio = 0.02;
   }
+  // Events arrive compressed, one by one, where they were parsed (store/event_codec.h):
+  // compressing their blocks again at each flush and compaction would gain nothing.
+  handles->cf_options[kCfEvents].compression = rocksdb::kNoCompression;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (int i = 0; i < kCfCount; ++i) {
@@ -224,7 +228,7 @@ Status GraphStore::LoadCounters() {
     return FromRocks(s, "writing format version");
   }
   TRIB_RETURN_IF_ERROR(FromRocks(s, "reading format version"));
-  if (v == "1" || v == "2") {
+  if (v == "1" || v == "2" || v == "3") {
     // Version 1 differs in node records, which held their facets' texts, and versions 1 and 2
     // kept each edge in both out_edges and in_edges. Both are read as they are, and written
     // in the new form when they change (docs/storage-format.md).
@@ -357,13 +361,17 @@ Result<std::optional<std::string>> GraphStore::GetEvent(uint64_t seq) const {
   rocksdb::Status s = h_->db->Get({}, h_->cf[kCfEvents], IdKey(seq), &v);
   if (s.IsNotFound()) return std::optional<std::string>();
   TRIB_RETURN_IF_ERROR(FromRocks(s, "reading event"));
-  return std::optional<std::string>(std::move(v));
+  std::string text;
+  TRIB_RETURN_IF_ERROR(DecodeStoredEvent(v, &text));
+  return std::optional<std::string>(std::move(text));
 }
 
 Status GraphStore::ForEachEvent(const std::function<Status(uint64_t, std::string_view)>& fn) const {
+  std::string text;
   return Scan(h_->db.get(), h_->cf[kCfEvents], "", [&](std::string_view k, std::string_view v) {
     if (k.size() != 8) return Status::DataLoss("corrupt event key");
-    return fn(DecodeFixed64BE(k.data()), v);
+    TRIB_RETURN_IF_ERROR(DecodeStoredEvent(v, &text));
+    return fn(DecodeFixed64BE(k.data()), text);
   });
 }
 

@@ -2,7 +2,7 @@
 // truth.
 //
 // Column families (docs/storage-format.md has every key and value):
-//   events        ingest sequence -> the event as received
+//   events        ingest sequence -> the event as received (store/event_codec.h)
 //   event_digests SHA-256 of the canonical event -> sequence (exact-duplicate detection)
 //   nodes         node id -> NodeRecord (datasets, jobs, fields), with its facets' digests
 //   facets        node id|facet name -> the facet's text
@@ -59,7 +59,7 @@ struct StoreCounts {
 
 class GraphStore {
  public:
-  static constexpr int kFormatVersion = 3;
+  static constexpr int kFormatVersion = 4;
 
   // Opens (or creates) the store at options.path. FailedPrecondition when the directory
   // holds a store of another format version; Unavailable when it is locked by another
@@ -95,9 +95,11 @@ class GraphStore {
   // All names under a key prefix, in key order: (key, id).
   Result<std::vector<std::pair<std::string, NodeId>>> ScanNames(const std::string& prefix) const;
   Result<std::vector<SchemaVersion>> SchemaVersions(NodeId dataset) const;
+  // The event's text as received.
   Result<std::optional<std::string>> GetEvent(uint64_t seq) const;
 
   // Full scans, in key order; stop early when `fn` returns a non-OK status (returned).
+  // Events are given as their texts.
   Status ForEachEvent(const std::function<Status(uint64_t seq, std::string_view bytes)>& fn) const;
   // Nodes come without their facets' texts (has_text false), which GetNode reads.
   Status ForEachNode(const std::function<Status(const NodeRecord&)>& fn) const;
