@@ -16,7 +16,7 @@
 #include "api/json_output.h"
 #include "api/node_ref.h"
 #include "api/request_params.h"
-#include "store/event_codec.h"
+#include "store/text_codec.h"
 #include "store/store_writer.h"
 
 namespace tributary {
@@ -102,7 +102,7 @@ Service::ParsedChunk Service::ParseTexts(std::vector<std::string> texts) {
         chunk.results[i] = ev.status();
         continue;
       }
-      items[i] = IngestItem{std::move(ev).value(), EncodeStoredEvent(texts[i]),
+      items[i] = IngestItem{std::move(ev).value(), EncodeStoredText(texts[i]),
                             EventDigest(canonical)};
     }
   };

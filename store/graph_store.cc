@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "common/coding.h"
-#include "store/event_codec.h"
+#include "store/text_codec.h"
 #include "store/store_handles.h"
 #include "store/store_writer.h"
 
@@ -35,8 +35,13 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 // batch, so that the store ends the same. RocksDB inserts each operation into its column
 // family's memtable, a skip list: in key order each insert starts from where the one before
 // it ended, where ingest's batches in event order sent most inserts searching from the top.
+// The values put into column family `compressed_cf` (facets' texts) are copied encoded
+// (EncodeStoredText): the commit thread copies every value here anyway, and has time to spare
+// where the writer thread has none.
 class BatchSorter : public rocksdb::WriteBatch::Handler {
  public:
+  explicit BatchSorter(uint32_t compressed_cf) : compressed_cf_(compressed_cf) {}
+
   rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key,
                         const rocksdb::Slice& value) override {
     ops_.push_back({cf, static_cast<uint32_t>(ops_.size()), Prefix(key), false, key, value});
@@ -67,9 +72,15 @@ class BatchSorter : public rocksdb::WriteBatch::Handler {
       const int c = a.key.compare(b.key);
       return c != 0 ? c < 0 : a.order < b.order;
     });
+    std::string encoded;
     for (const Op& op : ops_) {
+      rocksdb::Slice value = op.value;
+      if (!op.del && op.cf == compressed_cf_) {
+        encoded = EncodeStoredText(op.value.ToStringView());
+        value = encoded;
+      }
       rocksdb::Status s =
-          op.del ? out->Delete(by_id[op.cf], op.key) : out->Put(by_id[op.cf], op.key, op.value);
+          op.del ? out->Delete(by_id[op.cf], op.key) : out->Put(by_id[op.cf], op.key, value);
       if (!s.ok()) return false;
     }
     return true;
@@ -92,6 +103,7 @@ class BatchSorter : public rocksdb::WriteBatch::Handler {
     }
     return p;
   }
+  const uint32_t compressed_cf_;
   std::vector<Op> ops_;
 };
 
@@ -200,9 +212,10 @@ Result<std::unique_ptr<GraphStore>> GraphStore::Open(const StoreOptions& options
     handles->cf_options[cf].memtable_whole_key_filtering = true;
     handles->cf_options[cf].memtable_prefix_bloom_size_ratio = 0.02;
   }
-  // Events arrive compressed, one by one, where they were parsed (store/event_codec.h):
-  // compressing their blocks again at each flush and compaction would gain nothing.
+  // Events and facets' texts come compressed one by one (store/text_codec.h): compressing
+  // their blocks again at each flush and compaction would gain nothing.
   handles->cf_options[kCfEvents].compression = rocksdb::kNoCompression;
+  handles->cf_options[kCfFacets].compression = rocksdb::kNoCompression;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (int i = 0; i < kCfCount; ++i) {
@@ -295,7 +308,7 @@ Result<std::optional<NodeRecord>> GraphStore::GetNode(NodeId id) const {
               std::lower_bound(n.facets.begin(), n.facets.end(), name,
                                [](const FacetRecord& f, std::string_view x) { return f.name < x; });
           if (it != n.facets.end() && it->name == name && !it->has_text) {
-            it->json.assign(text);
+            TRIB_RETURN_IF_ERROR(DecodeStoredText(text, &it->json));
             it->has_text = true;
           }
           return Status::Ok();
@@ -362,7 +375,7 @@ Result<std::optional<std::string>> GraphStore::GetEvent(uint64_t seq) const {
   if (s.IsNotFound()) return std::optional<std::string>();
   TRIB_RETURN_IF_ERROR(FromRocks(s, "reading event"));
   std::string text;
-  TRIB_RETURN_IF_ERROR(DecodeStoredEvent(v, &text));
+  TRIB_RETURN_IF_ERROR(DecodeStoredText(v, &text));
   return std::optional<std::string>(std::move(text));
 }
 
@@ -370,7 +383,7 @@ Status GraphStore::ForEachEvent(const std::function<Status(uint64_t, std::string
   std::string text;
   return Scan(h_->db.get(), h_->cf[kCfEvents], "", [&](std::string_view k, std::string_view v) {
     if (k.size() != 8) return Status::DataLoss("corrupt event key");
-    TRIB_RETURN_IF_ERROR(DecodeStoredEvent(v, &text));
+    TRIB_RETURN_IF_ERROR(DecodeStoredText(v, &text));
     return fn(DecodeFixed64BE(k.data()), text);
   });
 }
@@ -472,7 +485,10 @@ Status GraphStore::WriteWithCounters(rocksdb::WriteBatch* batch, uint64_t next_i
   PutFixed64BE(&v, next_seq);
   batch->Put(h_->cf[kCfMeta], "next_seq", v);
   rocksdb::WriteBatch sorted(batch->GetDataSize());
-  rocksdb::WriteBatch* write = BatchSorter().Sort(*batch, h_->cf, &sorted) ? &sorted : batch;
+  // Should the sort fail, the batch is written as it is, its facets' texts uncompressed: they
+  // read back the same.
+  rocksdb::WriteBatch* write =
+      BatchSorter(h_->cf[kCfFacets]->GetID()).Sort(*batch, h_->cf, &sorted) ? &sorted : batch;
   TRIB_RETURN_IF_ERROR(FromRocks(h_->db->Write(wo, write), "committing"));
   next_id_ = next_id;
   next_seq_ = next_seq;

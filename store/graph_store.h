@@ -2,7 +2,7 @@
 // truth.
 //
 // Column families (docs/storage-format.md has every key and value):
-//   events        ingest sequence -> the event as received (store/event_codec.h)
+//   events        ingest sequence -> the event as received (store/text_codec.h)
 //   event_digests SHA-256 of the canonical event -> sequence (exact-duplicate detection)
 //   nodes         node id -> NodeRecord (datasets, jobs, fields), with its facets' digests
 //   facets        node id|facet name -> the facet's text

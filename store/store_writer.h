@@ -86,8 +86,8 @@ class StoreWriter {
 
   // Writes.
   NodeId AllocateId();
-  // Appends an event to the log; returns its sequence number. `bytes` is EncodeStoredEvent
-  // of the event's text (store/event_codec.h), or the text itself.
+  // Appends an event to the log; returns its sequence number. `bytes` is EncodeStoredText
+  // of the event's text (store/text_codec.h), or the text itself.
   uint64_t AppendEvent(std::string_view bytes);
   void PutDigest(const std::string& digest, uint64_t seq);
   void PutName(const std::string& key, NodeId id);

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "common/coding.h"
-#include "store/event_codec.h"
+#include "store/text_codec.h"
 #include "store/store_writer.h"
 
 namespace tributary {
@@ -877,7 +877,7 @@ TEST_F(GraphStoreTest, ResetDerivedKeepsOnlyTheEventLog) {
   EXPECT_EQ(**store->GetEvent(1), "e1");
 }
 
-// Ingest appends events compressed (store/event_codec.h); stores of format 3 hold their texts
+// Ingest appends events compressed (store/text_codec.h); stores of format 3 hold their texts
 // as they came. Both read back as texts, in one store.
 TEST_F(GraphStoreTest, EventsReadBackAsTextsWhetherStoredCompressedOrNot) {
   std::string text = "{\"eventType\":\"COMPLETE\",\"inputs\":[";
@@ -895,7 +895,7 @@ TEST_F(GraphStoreTest, EventsReadBackAsTextsWhetherStoredCompressedOrNot) {
   {
     auto store = Open();
     auto w = store->NewWriter();
-    w->AppendEvent(EncodeStoredEvent(text));
+    w->AppendEvent(EncodeStoredText(text));
     ASSERT_TRUE(store->Commit(*w).ok());
     EXPECT_EQ(**store->GetEvent(1), "{\"old\":1}");
     EXPECT_EQ(**store->GetEvent(2), text);
@@ -921,6 +921,48 @@ TEST_F(GraphStoreTest, EventsReadBackAsTextsWhetherStoredCompressedOrNot) {
   });
   auto store = Open();
   EXPECT_EQ(store->GetEvent(2).status().code(), StatusCode::kDataLoss);
+}
+
+// A facet's text is compressed as its batch is committed; GetNode returns the text, as it
+// does for texts stored before compression.
+TEST_F(GraphStoreTest, FacetTextsAreStoredCompressedAndReadBackAsTexts) {
+  std::string schema = "{\"fields\":[";
+  for (int i = 0; i < 40; ++i) schema += "{\"name\":\"column_" + std::to_string(i) + "\",\"type\":\"text\"},";
+  schema += "{}]}";
+  const std::string old_text = "{\"owners\":[{\"name\":\"team:" + std::string(200, 'a') + "\"}]}";
+  {
+    auto store = Open();
+    auto w = store->NewWriter();
+    NodeRecord n = Dataset(w->AllocateId(), "d");
+    n.facets = {{"schema", schema, 5}};
+    w->PutNode(n);
+    ASSERT_TRUE(store->Commit(*w).ok());
+    auto back = store->GetNode(n.id);
+    ASSERT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
+    EXPECT_EQ((*back)->facets.at(0).json, schema);
+  }
+  EditRaw([&](rocksdb::DB* db, auto& cf) {
+    std::string v;
+    ASSERT_TRUE(db->Get({}, cf.at("facets"), FacetKey(1, "schema"), &v).ok());
+    EXPECT_EQ(v[0], '\x01');
+    EXPECT_LT(v.size(), schema.size() / 2);
+  });
+  auto store = Open();
+  auto w = store->NewWriter();
+  NodeRecord n = Dataset(w->AllocateId(), "e");
+  n.facets = {{"ownership", old_text, 5}};
+  w->PutNode(n);
+  ASSERT_TRUE(store->Commit(*w).ok());
+  w.reset();
+  store.reset();
+  // As a store of format 3 holds it: the text itself.
+  EditRaw([&](rocksdb::DB* db, auto& cf) {
+    ASSERT_TRUE(db->Put({}, cf.at("facets"), FacetKey(2, "ownership"), old_text).ok());
+  });
+  store = Open();
+  auto back = store->GetNode(2);
+  ASSERT_TRUE(back.ok() && back->has_value()) << back.status().ToString();
+  EXPECT_EQ((*back)->facets.at(0).json, old_text);
 }
 
 TEST_F(GraphStoreTest, AnInterruptedRebuildIsNoticedAtTheNextOpen) {

@@ -1,4 +1,4 @@
-#include "store/event_codec.h"
+#include "store/text_codec.h"
 
 #include <lz4.h>
 
@@ -13,7 +13,7 @@ constexpr size_t kMinCompressed = 128;
 
 }  // namespace
 
-std::string EncodeStoredEvent(std::string_view text) {
+std::string EncodeStoredText(std::string_view text) {
   if (text.size() < kMinCompressed ||
       text.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
     return std::string(text);
@@ -33,7 +33,7 @@ std::string EncodeStoredEvent(std::string_view text) {
   return out;
 }
 
-Status DecodeStoredEvent(std::string_view stored, std::string* text) {
+Status DecodeStoredText(std::string_view stored, std::string* text) {
   if (stored.empty() || stored.front() != kCompressed) {
     text->assign(stored.data(), stored.size());
     return Status::Ok();
@@ -41,18 +41,18 @@ Status DecodeStoredEvent(std::string_view stored, std::string* text) {
   Decoder d(stored.substr(1));
   uint64_t size = 0;
   if (!d.GetVarint64(&size) || size > static_cast<uint64_t>(LZ4_MAX_INPUT_SIZE)) {
-    return Status::DataLoss("corrupt compressed event: bad length");
+    return Status::DataLoss("corrupt compressed text: bad length");
   }
   const std::string_view packed = d.rest();
   if (packed.size() > static_cast<size_t>(LZ4_compressBound(LZ4_MAX_INPUT_SIZE))) {
-    return Status::DataLoss("corrupt compressed event: too long");
+    return Status::DataLoss("corrupt compressed text: too long");
   }
   text->resize(size);
   const int got = LZ4_decompress_safe(packed.data(), text->data(), static_cast<int>(packed.size()),
                                       static_cast<int>(size));
   if (got < 0 || static_cast<uint64_t>(got) != size) {
     text->clear();
-    return Status::DataLoss("corrupt compressed event: its LZ4 block does not decode");
+    return Status::DataLoss("corrupt compressed text: its LZ4 block does not decode");
   }
   return Status::Ok();
 }
