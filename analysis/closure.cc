@@ -9,12 +9,11 @@
 namespace tributary {
 namespace {
 
-// Visit marks: a slot holds the number of the walk that last touched it, so nothing is
-// cleared between walks. 4 bytes a node. The walk's working lists live here too, so that a
-// small walk allocates little besides its answer; Trim() lets go of what a large one grew.
+// The nodes a walk has reached (a bit each, cleared word by word after the walk), and its
+// working lists, so that a small walk allocates little besides its answer; Trim() lets go
+// of what a large one grew.
 struct Scratch {
-  std::vector<uint32_t> mark;
-  uint32_t epoch = 0;
+  NodeBits seen;
   std::vector<uint32_t> frontier, next, ids;
   std::vector<std::pair<uint32_t, uint32_t>> neighbours;  // (edge index, node at the far end)
 
@@ -27,21 +26,19 @@ struct Scratch {
     trim(next);
     trim(ids);
     trim(neighbours);
+    seen.Trim(kKeep);
   }
 
   void Begin(size_t nodes) {
-    if (mark.size() < nodes) mark.resize(nodes, 0);
-    if (++epoch == 0) {  // wrapped: start over once every 4 billion walks
-      std::fill(mark.begin(), mark.end(), 0);
-      epoch = 1;
-    }
+    seen.Clear();
+    seen.Reserve(nodes);
   }
 };
 
 // Walks are CPU-bound, so at most one per core runs at a time, each with a scratch from
-// this pool: the marks cost memory per node (32 MB at 8 million ids), and one set per server
-// thread was measured at a gigabyte more resident memory at 10^7 edges. A walk that finds
-// every scratch taken waits for one.
+// this pool: one per server thread, with a 32-bit mark per node (32 MB at 8 million ids)
+// where the bits are now, was measured at a gigabyte more resident memory at 10^7 edges. A
+// walk that finds every scratch taken waits for one.
 class ScratchPool {
  public:
   static ScratchPool& Instance() {
@@ -153,9 +150,8 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
     s.Begin(graph.node_capacity());
     frontier.clear();
     for (NodeId seed : seeds) {
-      if (s.mark[seed] == s.epoch) continue;
-      s.mark[seed] = s.epoch;
-      frontier.push_back(static_cast<uint32_t>(seed));
+      if (s.seen.Insert(static_cast<uint32_t>(seed)))
+        frontier.push_back(static_cast<uint32_t>(seed));
     }
     int d = 0;  // the distance of every node in the frontier
     // A job at column level: its own column edges lead out of it.
@@ -187,8 +183,7 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
         // The job's own edges are not reported: one end of each lies on the other side of
         // the job, outside this direction's closure.
         uint32_t next = upstream ? ce.from : ce.to;
-        if (s.mark[next] == s.epoch) continue;
-        s.mark[next] = s.epoch;
+        if (!s.seen.Insert(next)) continue;
         if (query.depth < 0 || 1 <= query.depth) {
           frontier.push_back(next);
           result.nodes.push_back({next, 1, upstream});
@@ -203,7 +198,7 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
     for (; !frontier.empty() && (query.depth < 0 || d < query.depth); ++d) {
       next_frontier.clear();
       if (query.level == Level::kColumn) {
-        graph.ExpandColumns(frontier, /*outgoing=*/!upstream, filter, s.epoch, s.mark.data(),
+        graph.ExpandColumns(frontier, /*outgoing=*/!upstream, filter, &s.seen,
                             query.collect_edges ? &result.edges : nullptr, &next_frontier);
         for (uint32_t w : next_frontier) result.nodes.push_back({w, d + 1, upstream});
       } else {
@@ -213,8 +208,7 @@ Result<ClosureResult> ComputeClosure(const GraphReader& graph, const ClosureQuer
           for (auto [ei, w] : s.neighbours) {
             if (!EdgeVisible(graph, graph.edge(ei), query)) continue;
             if (query.collect_edges) result.edges.push_back(ei);
-            if (s.mark[w] == s.epoch) continue;
-            s.mark[w] = s.epoch;
+            if (!s.seen.Insert(w)) continue;
             result.nodes.push_back({w, d + 1, upstream});
             next_frontier.push_back(w);
           }

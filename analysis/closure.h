@@ -7,8 +7,9 @@
 // Cycles terminate; every node is reported once, at its shortest distance. There is no cap
 // on the size of the answer.
 //
-// Cost: O(V + E) of the part of the graph reached. Per-thread scratch space is stamped with
-// a query number, so a query never clears memory the size of the whole graph.
+// Cost: O(V + E) of the part of the graph reached. The set of reached nodes (a bit per node,
+// NodeBits) is cleared word by word after each walk, so a query never clears memory the
+// size of the whole graph.
 //
 // Thread safety: runs under the caller's GraphReader; any number may run at once.
 #pragma once

@@ -142,13 +142,12 @@ struct LineageGraph::Impl {
   // One level of a column walk through the edges that `filter` keeps. Current lineage needs
   // one bit per edge; a moment in the past needs the edge's record.
   void ExpandColumns(std::span<const uint32_t> frontier, bool outgoing,
-                     const ColumnEdgeFilter& filter, uint32_t epoch, uint32_t* mark,
-                     std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const {
+                     const ColumnEdgeFilter& filter, NodeBits* seen, std::vector<uint32_t>* crossed,
+                     std::vector<uint32_t>* next) const {
     if (!filter.as_of) {
       const std::vector<uint64_t>& bits = filter.direct_only ? live_direct : live_column;
       Expand<false>(
-          frontier, outgoing, [&](uint32_t ei) { return Bit(bits, ei); }, epoch, mark, crossed,
-          next);
+          frontier, outgoing, [&](uint32_t ei) { return Bit(bits, ei); }, seen, crossed, next);
       return;
     }
     const Micros t = *filter.as_of;
@@ -158,7 +157,7 @@ struct LineageGraph::Impl {
       return e.kind == EdgeKind::kDerive && e.ValidAt(t) &&
              (!direct_only || direct_sets[e.transforms]);
     };
-    Expand<true>(frontier, outgoing, keep, epoch, mark, crossed, next);
+    Expand<true>(frontier, outgoing, keep, seen, crossed, next);
   }
 
   // The closure's inner loop (GraphReader::ExpandColumns), over the CSR's arrays, following
@@ -167,14 +166,12 @@ struct LineageGraph::Impl {
   // edges' indices, which sit beside them), while this one's are read: a large walk is
   // mostly waiting for memory, and this overlaps the waits.
   template <bool kReadsRecords, typename Keep>
-  void Expand(std::span<const uint32_t> frontier, bool outgoing, Keep keep, uint32_t epoch,
-              uint32_t* mark, std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const {
+  void Expand(std::span<const uint32_t> frontier, bool outgoing, Keep keep, NodeBits* seen,
+              std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const {
     auto visit = [&](uint32_t ei, uint32_t w) {
       if (!keep(ei)) return;
       if (crossed) crossed->push_back(ei);
-      if (mark[w] == epoch) return;
-      mark[w] = epoch;
-      next->push_back(w);
+      if (seen->Insert(w)) next->push_back(w);
     };
     const uint32_t in_csr = static_cast<uint32_t>(csr_edges_vertices());
     // Boost's CSR keeps its arrays as public members (marked "should be private" in Boost
@@ -404,9 +401,9 @@ void GraphReader::AppendAdjacent(NodeId id, bool outgoing,
 }
 
 void GraphReader::ExpandColumns(std::span<const uint32_t> frontier, bool outgoing,
-                                const ColumnEdgeFilter& filter, uint32_t epoch, uint32_t* mark,
+                                const ColumnEdgeFilter& filter, NodeBits* seen,
                                 std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const {
-  g_.impl_->ExpandColumns(frontier, outgoing, filter, epoch, mark, crossed, next);
+  g_.impl_->ExpandColumns(frontier, outgoing, filter, seen, crossed, next);
 }
 
 std::vector<std::string> GraphReader::owners(NodeId id) const {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/node_bits.h"
 #include "common/status.h"
 #include "store/graph_store.h"
 #include "store/model.h"
@@ -118,12 +119,12 @@ class GraphReader {
   bool has_direct(uint32_t transforms) const;
   // One level of a breadth-first walk over the column edges `filter` keeps: appends to
   // `next` each node one such edge away from `frontier` (along the edges when `outgoing`,
-  // against them otherwise) whose mark is not `epoch`, and marks it; appends to `crossed`,
-  // unless null, the index of every edge followed, in the order followed. `mark` is indexed
-  // by node id and holds node_capacity() slots.
+  // against them otherwise) that is not in `seen`, and inserts it; appends to `crossed`,
+  // unless null, the index of every edge followed, in the order followed. `seen` holds
+  // node_capacity() ids.
   void ExpandColumns(std::span<const uint32_t> frontier, bool outgoing,
-                     const ColumnEdgeFilter& filter, uint32_t epoch, uint32_t* mark,
-                     std::vector<uint32_t>* crossed, std::vector<uint32_t>* next) const;
+                     const ColumnEdgeFilter& filter, NodeBits* seen, std::vector<uint32_t>* crossed,
+                     std::vector<uint32_t>* next) const;
   // Fields of a dataset, in id order.
   const std::vector<NodeId>& fields(NodeId dataset) const;
   // A dataset's or job's owners and the value of its own "domain" tag ("" when none), from

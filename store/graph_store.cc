@@ -10,9 +10,9 @@
 #include <filesystem>
 
 #include "common/coding.h"
-#include "store/text_codec.h"
 #include "store/store_handles.h"
 #include "store/store_writer.h"
+#include "store/text_codec.h"
 
 namespace tributary {
 namespace {

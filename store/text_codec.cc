@@ -14,8 +14,7 @@ constexpr size_t kMinCompressed = 128;
 }  // namespace
 
 std::string EncodeStoredText(std::string_view text) {
-  if (text.size() < kMinCompressed ||
-      text.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
+  if (text.size() < kMinCompressed || text.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) {
     return std::string(text);
   }
   const int n = static_cast<int>(text.size());

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "common/coding.h"
-#include "store/text_codec.h"
 #include "store/store_writer.h"
+#include "store/text_codec.h"
 
 namespace tributary {
 namespace {
@@ -881,7 +881,8 @@ TEST_F(GraphStoreTest, ResetDerivedKeepsOnlyTheEventLog) {
 // as they came. Both read back as texts, in one store.
 TEST_F(GraphStoreTest, EventsReadBackAsTextsWhetherStoredCompressedOrNot) {
   std::string text = "{\"eventType\":\"COMPLETE\",\"inputs\":[";
-  for (int i = 0; i < 50; ++i) text += "{\"namespace\":\"ns\",\"name\":\"d" + std::to_string(i) + "\"},";
+  for (int i = 0; i < 50; ++i)
+    text += "{\"namespace\":\"ns\",\"name\":\"d" + std::to_string(i) + "\"},";
   text += "{}]}";
   {
     auto store = Open();
@@ -927,7 +928,8 @@ TEST_F(GraphStoreTest, EventsReadBackAsTextsWhetherStoredCompressedOrNot) {
 // does for texts stored before compression.
 TEST_F(GraphStoreTest, FacetTextsAreStoredCompressedAndReadBackAsTexts) {
   std::string schema = "{\"fields\":[";
-  for (int i = 0; i < 40; ++i) schema += "{\"name\":\"column_" + std::to_string(i) + "\",\"type\":\"text\"},";
+  for (int i = 0; i < 40; ++i)
+    schema += "{\"name\":\"column_" + std::to_string(i) + "\",\"type\":\"text\"},";
   schema += "{}]}";
   const std::string old_text = "{\"owners\":[{\"name\":\"team:" + std::string(200, 'a') + "\"}]}";
   {
