@@ -3,9 +3,10 @@
 //
 // An event is encoded where it is parsed, on the caller's thread; a facet's text as its
 // batch is committed (GraphStore::Write), on the commit thread. Either way the writer thread
-// does not pay for it, the write-ahead log's CRC32C (in software in Debian's RocksDB) and
-// the memtables see a fifth of the bytes, and the flush does not compress them again: the
-// `events` and `facets` column families are written without block compression.
+// does not pay for compressing, the write-ahead log's CRC32C (in software in Debian's
+// RocksDB) and the memtables see about a sixth of the bytes (a generator event's 6.8 KB
+// become 1.1 KB), and the flush does not compress them again: the `events` and `facets`
+// column families are written without block compression.
 //
 // A stored text is either the text itself, which as JSON starts with '{' or whitespace, or
 // the byte 0x01, the varint length of the text, and its LZ4 block
