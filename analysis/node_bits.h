@@ -46,8 +46,10 @@ class NodeBits {
     touched_.clear();
   }
 
-  // Lets go of the list of touched words when a large walk grew it past `keep` entries.
+  // Empties the set, and lets go of the list of touched words when a large walk grew it
+  // past `keep` entries.
   void Trim(size_t keep) {
+    Clear();
     if (touched_.capacity() > keep) std::vector<uint32_t>().swap(touched_);
   }
 

@@ -39,5 +39,19 @@ TEST(NodeBitsTest, ClearEmptiesTheSetWhateverTheWalkTouched) {
   EXPECT_FALSE(bits.Contains(64'000 - 1) || bits.Contains(2 * kNodes - 1));
 }
 
+// A walk that touched many words lets go of its list of them: the set must be emptied first,
+// or the next walk would find the old bits with no record of where they are.
+TEST(NodeBitsTest, TrimEmptiesTheSetBeforeLettingGoOfItsList) {
+  constexpr uint32_t kNodes = 64 * 4096;
+  NodeBits bits;
+  bits.Reserve(kNodes);
+  for (uint32_t id = 0; id < kNodes; id += 64) bits.Insert(id);
+  bits.Trim(/*keep=*/16);
+  for (uint32_t id = 0; id < kNodes; id += 64) ASSERT_FALSE(bits.Contains(id)) << id;
+  bits.Insert(64);
+  bits.Clear();
+  EXPECT_FALSE(bits.Contains(64));
+}
+
 }  // namespace
 }  // namespace tributary
