@@ -36,9 +36,9 @@ struct Scratch {
 };
 
 // Walks are CPU-bound, so at most one per core runs at a time, each with a scratch from
-// this pool: one per server thread, with a 32-bit mark per node (32 MB at 8 million ids)
-// where the bits are now, was measured at a gigabyte more resident memory at 10^7 edges. A
-// walk that finds every scratch taken waits for one.
+// this pool. One scratch per server thread, when each held a 32-bit mark per node (32 MB at
+// 8 million ids), was measured at a gigabyte more resident memory at 10^7 edges. A walk
+// that finds every scratch taken waits for one.
 class ScratchPool {
  public:
   static ScratchPool& Instance() {

@@ -16,8 +16,8 @@
 #include "api/json_output.h"
 #include "api/node_ref.h"
 #include "api/request_params.h"
-#include "store/text_codec.h"
 #include "store/store_writer.h"
+#include "store/text_codec.h"
 
 namespace tributary {
 
@@ -102,8 +102,8 @@ Service::ParsedChunk Service::ParseTexts(std::vector<std::string> texts) {
         chunk.results[i] = ev.status();
         continue;
       }
-      items[i] = IngestItem{std::move(ev).value(), EncodeStoredText(texts[i]),
-                            EventDigest(canonical)};
+      items[i] =
+          IngestItem{std::move(ev).value(), EncodeStoredText(texts[i]), EventDigest(canonical)};
     }
   };
   // Parsing (and compressing each event for the log) is the costly part of ingest: spread

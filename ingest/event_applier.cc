@@ -856,7 +856,7 @@ Status Application::Run() {
 
 std::string EventDigest(const std::string& canonical) { return Sha256Raw(canonical); }
 
-Result<ApplyOutcome> EventApplier::Apply(const ParsedEvent& event, std::string_view raw,
+Result<ApplyOutcome> EventApplier::Apply(const ParsedEvent& event, std::string_view stored,
                                          const std::string& digest, StoreWriter& writer,
                                          uint64_t seq) const {
   ApplyOutcome outcome;
@@ -866,7 +866,7 @@ Result<ApplyOutcome> EventApplier::Apply(const ParsedEvent& event, std::string_v
     outcome.duplicate = true;
     return outcome;
   }
-  outcome.seq = seq != 0 ? seq : writer.AppendEvent(raw);
+  outcome.seq = seq != 0 ? seq : writer.AppendEvent(stored);
   writer.PutDigest(digest, outcome.seq);
   Application app(event, writer);
   TRIB_RETURN_IF_ERROR(app.Run());

@@ -35,12 +35,12 @@ struct ApplyOutcome {
 
 class EventApplier {
  public:
-  // Applies `event` to `writer`. When `seq` is 0, `raw` is appended to the event log and
-  // its sequence number returned; a replay (rebuild) passes the event's existing sequence
-  // number instead and nothing is appended. `digest` (EventDigest) identifies exact
-  // duplicates. On error the writer may hold partial writes: callers wrap the call in a save
-  // point.
-  Result<ApplyOutcome> Apply(const ParsedEvent& event, std::string_view raw,
+  // Applies `event` to `writer`. When `seq` is 0, `stored` (EncodeStoredText of the event's
+  // text) is appended to the event log and its sequence number returned; a replay (rebuild)
+  // passes the event's existing sequence number instead and nothing is appended. `digest`
+  // (EventDigest) identifies exact duplicates. On error the writer may hold partial writes:
+  // callers wrap the call in a save point.
+  Result<ApplyOutcome> Apply(const ParsedEvent& event, std::string_view stored,
                              const std::string& digest, StoreWriter& writer,
                              uint64_t seq = 0) const;
 };

@@ -131,7 +131,8 @@ void IngestPipeline::WriterLoop() {
       for (size_t i = results.size(); i < next->group.size(); ++i) {
         Pending& p = *next->group[i];
         writer->SetSavePoint();
-        Result<ApplyOutcome> r = applier_.Apply(p.item.event, p.item.raw, p.item.digest, *writer);
+        Result<ApplyOutcome> r =
+            applier_.Apply(p.item.event, p.item.stored, p.item.digest, *writer);
         if (r.ok()) {
           writer->PopSavePoint();
         } else if (Status undo = writer->RollbackToSavePoint(); !undo.ok()) {

@@ -33,7 +33,7 @@ namespace tributary {
 
 struct IngestItem {
   ParsedEvent event;
-  std::string raw;     // the bytes to log: EncodeStoredText of the event's text
+  std::string stored;  // the bytes to log: EncodeStoredText of the event's text
   std::string digest;  // EventDigest of its canonical form, for duplicate detection
 };
 
