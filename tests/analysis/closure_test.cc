@@ -235,6 +235,88 @@ TEST(LineageGraphTest, IncrementalUpdatesEqualAFreshLoad) {
   EXPECT_EQ(live->Read().counts().current_column_edges, 6000u);
 }
 
+// counts() as a count over every node and edge record would give it.
+GraphCounts CountedOneByOne(const GraphReader& g) {
+  GraphCounts c;
+  for (NodeId id = 0; id < g.node_capacity(); ++id) {
+    const GraphNode& n = g.node(id);
+    if (!n.present) continue;
+    c.datasets += n.kind == NodeKind::kDataset;
+    c.jobs += n.kind == NodeKind::kJob;
+    c.fields += n.kind == NodeKind::kField;
+  }
+  c.edges = g.counts().edges;
+  for (uint32_t i = 0; i < c.edges; ++i) {
+    const GraphEdge& e = g.edge(i);
+    if (!e.current()) continue;
+    (e.kind == EdgeKind::kDerive ? c.current_column_edges : c.current_dataset_edges) += 1;
+  }
+  c.runs = g.counts().runs;
+  return c;
+}
+
+void ExpectSameCounts(const GraphCounts& a, const GraphCounts& b) {
+  EXPECT_EQ(a.datasets, b.datasets);
+  EXPECT_EQ(a.jobs, b.jobs);
+  EXPECT_EQ(a.fields, b.fields);
+  EXPECT_EQ(a.runs, b.runs);
+  EXPECT_EQ(a.edges, b.edges);
+  EXPECT_EQ(a.current_column_edges, b.current_column_edges);
+  EXPECT_EQ(a.current_dataset_edges, b.current_dataset_edges);
+}
+
+// The counts are kept as edges come, retire and come back, and equal a count of the records,
+// in the graph kept up to date and in one loaded afresh.
+TEST(LineageGraphTest, CountsFollowEdgesThatRetireAndReturn) {
+  TestStore s;
+  auto g = LineageGraph::Load(s.store());
+  ASSERT_TRUE(g.ok());
+  std::unique_ptr<LineageGraph> live = std::move(g).value();
+  const std::vector<std::string> run_ids = {"01890000-0000-7000-8000-000000000001",
+                                            "01890000-0000-7000-8000-000000000002",
+                                            "01890000-0000-7000-8000-000000000003"};
+  auto run = [&](int i, std::vector<std::string> columns, std::vector<std::string> reads) {
+    Ds out{.name = "out"};
+    for (const auto& c : columns)
+      out.lineage.push_back({c, {{.ns = "db", .name = "src", .field = c}}});
+    std::vector<Ds> inputs;
+    for (const auto& r : reads) inputs.push_back({.name = r});
+    GraphDelta delta;
+    auto r = s.Ingest(RunEvent("j", run_ids[i], "COMPLETE",
+                               "2024-01-0" + std::to_string(i + 1) + "T00:00:00Z", inputs, {out}),
+                      &delta);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    live->ApplyDelta(delta);
+  };
+  run(0, {"a", "b"}, {"src", "side"});
+  GraphCounts c = live->Read().counts();
+  EXPECT_EQ(c.current_column_edges, 2u);
+  EXPECT_EQ(c.current_dataset_edges, 3u);  // src -> j, side -> j, j -> out
+  EXPECT_EQ(c.datasets, 3u);
+  EXPECT_EQ(c.jobs, 1u);
+  EXPECT_EQ(c.fields, 4u);  // src.a, src.b, out.a, out.b
+  ExpectSameCounts(c, CountedOneByOne(live->Read()));
+
+  run(1, {"a"}, {"src"});  // b's edge and the read of `side` retire
+  c = live->Read().counts();
+  EXPECT_EQ(c.current_column_edges, 1u);
+  EXPECT_EQ(c.current_dataset_edges, 2u);
+  EXPECT_EQ(c.fields, 4u);
+  ExpectSameCounts(c, CountedOneByOne(live->Read()));
+
+  run(2, {"a", "b"}, {"src", "side"});  // and come back
+  c = live->Read().counts();
+  EXPECT_EQ(c.current_column_edges, 2u);
+  EXPECT_EQ(c.current_dataset_edges, 3u);
+  EXPECT_EQ(c.runs, 3u);
+  ExpectSameCounts(c, CountedOneByOne(live->Read()));
+
+  auto fresh = LineageGraph::Load(s.store());
+  ASSERT_TRUE(fresh.ok());
+  ExpectSameCounts((*fresh)->Read().counts(), c);
+  ExpectSameCounts((*fresh)->Read().counts(), CountedOneByOne((*fresh)->Read()));
+}
+
 // A plain search over the edge records: the current column edges out of (or into) each
 // reached field, up to `depth`. Distances by node id; `edges` gets every edge crossed.
 std::map<NodeId, int> SearchEdgeRecords(const GraphReader& g, NodeId root, bool upstream, int depth,
