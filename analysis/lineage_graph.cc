@@ -38,6 +38,10 @@ struct LineageGraph::Impl {
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_out;
   std::unordered_map<NodeId, std::vector<uint32_t>> extra_in;
   std::unordered_map<NodeId, std::vector<NodeId>> fields;
+  // Datasets and jobs by name: (namespace text id << 32 | name text id) -> node id. Queries
+  // name their roots; a lookup here costs two hash probes where the store's costs a read.
+  std::unordered_map<uint64_t, uint32_t> dataset_ids;
+  std::unordered_map<uint64_t, uint32_t> job_ids;
   // Owners (text ids) and the domain tag (a text id) of nodes that have either.
   struct Governance {
     std::vector<uint32_t> owners;
@@ -61,6 +65,26 @@ struct LineageGraph::Impl {
     if (!e.current()) return;
     uint64_t& n = e.kind == EdgeKind::kDerive ? current_column_edges : current_dataset_edges;
     n += static_cast<uint64_t>(static_cast<int64_t>(sign));
+  }
+
+  static uint64_t NameKey(uint32_t ns_text, uint32_t name_text) {
+    return uint64_t{ns_text} << 32 | name_text;
+  }
+
+  // The text id of `text`, if interned.
+  std::optional<uint32_t> TextId(std::string_view text) const {
+    auto it = text_ids.find(text);
+    if (it == text_ids.end()) return std::nullopt;
+    return it->second;
+  }
+
+  std::optional<NodeId> FindNamed(const std::unordered_map<uint64_t, uint32_t>& ids,
+                                  std::string_view ns, std::string_view name) const {
+    std::optional<uint32_t> ns_text = TextId(ns), name_text = TextId(name);
+    if (!ns_text || !name_text) return std::nullopt;
+    auto it = ids.find(NameKey(*ns_text, *name_text));
+    if (it == ids.end()) return std::nullopt;
+    return it->second;
   }
 
   uint32_t Intern(const std::string& text) {
@@ -317,6 +341,7 @@ void LineageGraph::ApplyNodeLocked(const NodeRecord& n) {
         break;
       case NodeKind::kJob:
         ++impl.job_count;
+        impl.job_ids.emplace(Impl::NameKey(g.ns_text, g.name_text), n.id);
         break;
       case NodeKind::kField:
         ++impl.field_count;
@@ -324,6 +349,19 @@ void LineageGraph::ApplyNodeLocked(const NodeRecord& n) {
         break;
       case NodeKind::kRun:
         break;
+    }
+  }
+  if (n.kind == NodeKind::kDataset) {
+    // Every name the store resolves to the dataset: the current one, and former names and
+    // symlinks ("ns\nname"). A name belongs to one dataset only, so the first one kept is
+    // the only one; a renamed dataset keeps its former name as an alias.
+    impl.dataset_ids.emplace(Impl::NameKey(g.ns_text, g.name_text), n.id);
+    for (const std::string& alias : n.aliases) {
+      const size_t cut = alias.find('\n');
+      if (cut == std::string::npos) continue;
+      impl.dataset_ids.emplace(
+          Impl::NameKey(impl.Intern(alias.substr(0, cut)), impl.Intern(alias.substr(cut + 1))),
+          n.id);
     }
   }
   const std::string_view domain_tag = DomainMap::DomainTag(n.tags);
@@ -455,6 +493,23 @@ const std::string& GraphReader::domain_tag(NodeId id) const {
 const std::vector<NodeId>& GraphReader::fields(NodeId dataset) const {
   auto it = g_.impl_->fields.find(dataset);
   return it == g_.impl_->fields.end() ? kNoFields : it->second;
+}
+
+std::optional<NodeId> GraphReader::FindDataset(std::string_view ns, std::string_view name) const {
+  return g_.impl_->FindNamed(g_.impl_->dataset_ids, ns, name);
+}
+
+std::optional<NodeId> GraphReader::FindJob(std::string_view ns, std::string_view name) const {
+  return g_.impl_->FindNamed(g_.impl_->job_ids, ns, name);
+}
+
+std::optional<NodeId> GraphReader::FindField(NodeId dataset, std::string_view path) const {
+  std::optional<uint32_t> text = g_.impl_->TextId(path);
+  if (!text) return std::nullopt;
+  for (NodeId f : fields(dataset)) {
+    if (g_.impl_->nodes[f].field_text == *text) return f;
+  }
+  return std::nullopt;
 }
 
 const GraphRun* GraphReader::run(NodeId id) const {

@@ -18,6 +18,7 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analysis/node_bits.h"
@@ -127,6 +128,11 @@ class GraphReader {
                      std::vector<uint32_t>* next) const;
   // Fields of a dataset, in id order.
   const std::vector<NodeId>& fields(NodeId dataset) const;
+  // The dataset or job named `name` in namespace `ns`, and the field of `dataset` at `path`;
+  // nullopt where the graph has none.
+  std::optional<NodeId> FindDataset(std::string_view ns, std::string_view name) const;
+  std::optional<NodeId> FindJob(std::string_view ns, std::string_view name) const;
+  std::optional<NodeId> FindField(NodeId dataset, std::string_view path) const;
   // A dataset's or job's owners and the value of its own "domain" tag ("" when none), from
   // its ownership and tags facets as last ingested (DomainMap decides domains from them).
   std::vector<std::string> owners(NodeId id) const;

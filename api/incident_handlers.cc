@@ -68,17 +68,16 @@ ApiResponse Service::Impact(const Params& p) {
 
   std::string run_id = Param(p, "run_id");
   std::vector<NodeId> runs;
+  GraphReader g = graph_->Read();
   if (!run_id.empty()) {
     auto r = ResolveRuns(*store_, run_id);
     if (!r.ok()) return ErrorResponse(r.status());
     runs = *r;
   } else {
-    auto ref = ResolveNodeRef(*store_, p);
+    auto ref = ResolveNodeRef(g, p);
     if (!ref.ok()) return ErrorResponse(ref.status());
     q.roots.push_back(ref->id);
   }
-
-  GraphReader g = graph_->Read();
   json roots = json::array();
   for (NodeId run : runs) {
     // A broken run: what it wrote (or was to write) is affected.
@@ -88,9 +87,6 @@ ApiResponse Service::Impact(const Params& p) {
     roots.push_back(RunRef(g, run));
   }
   for (NodeId root : q.roots) {
-    if (!g.node(root).present) {
-      return ErrorResponse(Status::NotFound("node is not in the graph yet"));
-    }
     if (runs.empty()) roots.push_back(NodeJson(g, root));
   }
   auto report = ComputeBlastRadius(g, q);
@@ -269,12 +265,10 @@ ApiResponse Service::RootCause(const Params& p) {
   if (!stale.ok()) return ErrorResponse(stale.status());
   q.stale_after = Micros{*stale} * 3600 * 1000000;
   q.now = NowMicros();
-  auto ref = ResolveNodeRef(*store_, p);
+  GraphReader g = graph_->Read();
+  auto ref = ResolveNodeRef(g, p);
   if (!ref.ok()) return ErrorResponse(ref.status());
   q.root = ref->id;
-  GraphReader g = graph_->Read();
-  if (!g.node(q.root).present)
-    return ErrorResponse(Status::NotFound("node is not in the graph yet"));
   auto report = FindRootCauses(g, q);
   if (!report.ok()) return ErrorResponse(report.status());
   json suspects = json::array();
@@ -319,13 +313,12 @@ ApiResponse Service::Paths(const Params& p) {
                                       "' (a node id such as datasetField:ns:name:field)",
                                   end));
     }
-    auto ref = ResolveNodeRef(*store_, p, end);
-    if (!ref.ok()) return ErrorResponse(ref.status());
-    (std::string(end) == "from" ? q.from : q.to) = ref->id;
   }
   GraphReader g = graph_->Read();
-  if (!g.node(q.from).present || !g.node(q.to).present) {
-    return ErrorResponse(Status::NotFound("node is not in the graph yet"));
+  for (const char* end : {"from", "to"}) {
+    auto ref = ResolveNodeRef(g, p, end);
+    if (!ref.ok()) return ErrorResponse(ref.status());
+    (std::string(end) == "from" ? q.from : q.to) = ref->id;
   }
   auto result = FindPaths(g, q);
   if (!result.ok()) return ErrorResponse(result.status());
@@ -353,12 +346,9 @@ ApiResponse Service::Diff(const Params& p) {
   if (!to.ok()) return ErrorResponse(to.status());
   if (!*from) return ErrorResponse(Status::InvalidArgument("missing parameter 'from'", "from"));
   Micros until = *to ? **to : NowMicros();
-  auto base = ParseClosureQuery(*store_, p, "both");
-  if (!base.ok()) return ErrorResponse(base.status());
   GraphReader g = graph_->Read();
-  if (!g.node(base->root).present) {
-    return ErrorResponse(Status::NotFound("node is not in the graph yet"));
-  }
+  auto base = ParseClosureQuery(g, p, "both");
+  if (!base.ok()) return ErrorResponse(base.status());
   auto diff = ComputeDiff(g, *base, **from, until);
   if (!diff.ok()) return ErrorResponse(diff.status());
   json added = json::array(), retired = json::array();

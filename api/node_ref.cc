@@ -1,6 +1,7 @@
 #include "api/node_ref.h"
 
-#include <vector>
+#include <optional>
+#include <string_view>
 
 namespace tributary {
 namespace {
@@ -10,62 +11,60 @@ std::string Get(const std::map<std::string, std::string>& p, const std::string& 
   return it == p.end() ? std::string() : it->second;
 }
 
-Result<std::optional<NodeId>> Find(const GraphStore& store, NodeKind kind, const std::string& ns,
-                                   const std::string& name) {
-  return store.FindName(kind == NodeKind::kJob ? JobNameKey(ns, name) : DatasetNameKey(ns, name));
+std::optional<NodeId> Find(const GraphReader& graph, NodeKind kind, std::string_view ns,
+                           std::string_view name) {
+  return kind == NodeKind::kJob ? graph.FindJob(ns, name) : graph.FindDataset(ns, name);
 }
 
 // Tries every split of `text` at a colon into (ns, name), left to right, and returns the
-// first node the store knows.
-Result<std::optional<NodeId>> FindSplit(const GraphStore& store, NodeKind kind,
-                                        const std::string& text) {
-  std::vector<size_t> colons;
-  for (size_t i = 0; i < text.size() && colons.size() < 64; ++i) {
-    if (text[i] == ':') colons.push_back(i);
+// first node the graph knows.
+std::optional<NodeId> FindSplit(const GraphReader& graph, NodeKind kind, std::string_view text) {
+  size_t tried = 0;
+  for (size_t c = text.find(':'); c != std::string_view::npos && tried < 64;
+       c = text.find(':', c + 1), ++tried) {
+    if (std::optional<NodeId> id = Find(graph, kind, text.substr(0, c), text.substr(c + 1))) {
+      return id;
+    }
   }
-  for (size_t c : colons) {
-    TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id,
-                          Find(store, kind, text.substr(0, c), text.substr(c + 1)));
-    if (id) return id;
-  }
-  return std::optional<NodeId>();
+  return std::nullopt;
 }
 
 }  // namespace
 
-Result<NodeRef> ResolveNodeRef(const GraphStore& store,
+Result<NodeRef> ResolveNodeRef(const GraphReader& graph,
                                const std::map<std::string, std::string>& params,
                                const std::string& id_param) {
   std::string node_id = Get(params, id_param);
   if (!node_id.empty()) {
     auto starts = [&](const char* p) { return node_id.rfind(p, 0) == 0; };
     if (starts("datasetField:")) {
-      std::string rest = node_id.substr(13);
-      // The field is after a colon; try the last colon first.
-      for (size_t c = rest.rfind(':'); c != std::string::npos && c > 0;
-           c = rest.rfind(':', c - 1)) {
-        TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> ds,
-                              FindSplit(store, NodeKind::kDataset, rest.substr(0, c)));
+      std::string_view rest = std::string_view(node_id).substr(13);
+      // The field is after a colon; try the last colon first (and no more than 64 of them,
+      // as FindSplit does).
+      size_t tried = 0;
+      for (size_t c = rest.rfind(':'); c != std::string_view::npos && c > 0 && tried < 64;
+           c = rest.rfind(':', c - 1), ++tried) {
+        std::optional<NodeId> ds = FindSplit(graph, NodeKind::kDataset, rest.substr(0, c));
         if (!ds) continue;
-        TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> f,
-                              store.FindName(FieldNameKey(*ds, rest.substr(c + 1))));
-        if (f) return NodeRef{*f, NodeKind::kField};
+        if (std::optional<NodeId> f = graph.FindField(*ds, rest.substr(c + 1))) {
+          return NodeRef{*f, NodeKind::kField};
+        }
       }
       return Status::NotFound("no field matches " + id_param + " '" + node_id + "'");
     }
     NodeKind kind;
-    std::string rest;
+    std::string_view rest = node_id;
     if (starts("dataset:")) {
       kind = NodeKind::kDataset;
-      rest = node_id.substr(8);
+      rest.remove_prefix(8);
     } else if (starts("job:")) {
       kind = NodeKind::kJob;
-      rest = node_id.substr(4);
+      rest.remove_prefix(4);
     } else {
       return Status::InvalidArgument(
           "'" + id_param + "' must start with dataset:, job: or datasetField:", id_param);
     }
-    TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> id, FindSplit(store, kind, rest));
+    std::optional<NodeId> id = FindSplit(graph, kind, rest);
     if (!id)
       return Status::NotFound("no " + std::string(NodeKindName(kind)) + " matches " + id_param +
                               " '" + node_id + "'");
@@ -93,15 +92,14 @@ Result<NodeRef> ResolveNodeRef(const GraphStore& store,
   if (kind == NodeKind::kField && field.empty()) {
     return Status::InvalidArgument("missing parameter 'field' for kind=field", "field");
   }
-  TRIB_ASSIGN_OR_RETURN(
-      std::optional<NodeId> id,
-      Find(store, kind == NodeKind::kJob ? NodeKind::kJob : NodeKind::kDataset, ns, name));
+  std::optional<NodeId> id =
+      Find(graph, kind == NodeKind::kJob ? NodeKind::kJob : NodeKind::kDataset, ns, name);
   if (!id) {
     return Status::NotFound("no " + std::string(kind == NodeKind::kJob ? "job" : "dataset") + " '" +
                             name + "' in namespace '" + ns + "'");
   }
   if (kind != NodeKind::kField) return NodeRef{*id, kind};
-  TRIB_ASSIGN_OR_RETURN(std::optional<NodeId> f, store.FindName(FieldNameKey(*id, field)));
+  std::optional<NodeId> f = graph.FindField(*id, field);
   if (!f) return Status::NotFound("dataset '" + name + "' has no field '" + field + "'");
   return NodeRef{*f, NodeKind::kField};
 }

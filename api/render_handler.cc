@@ -26,13 +26,9 @@ ApiResponse Service::Render(const Params& p) {
   if (!max_nodes.ok()) return ErrorResponse(max_nodes.status());
   options.max_dataset_nodes = static_cast<size_t>(*max_nodes);
   options.max_column_nodes = std::min(options.max_column_nodes, options.max_dataset_nodes);
-  auto query = ParseClosureQuery(*store_, p, "downstream");
-  if (!query.ok()) return ErrorResponse(query.status());
-
   GraphReader g = graph_->Read();
-  if (!g.node(query->root).present) {
-    return ErrorResponse(Status::NotFound("node is not in the graph yet"));
-  }
+  auto query = ParseClosureQuery(g, p, "downstream");
+  if (!query.ok()) return ErrorResponse(query.status());
   auto closure = ComputeClosure(g, *query);
   if (!closure.ok()) return ErrorResponse(closure.status());
   if (impact) {

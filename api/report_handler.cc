@@ -41,7 +41,8 @@ ApiResponse Service::AuditReport(const Params& p, const std::string& caller) {
   std::string table = Param(p, "table");
   q.domain = Param(p, "domain");
   if (q.domain.empty()) {
-    auto ref = ResolveNodeRef(*store_, p);
+    // The report reads the graph itself: the reader that resolves the root is let go first.
+    Result<NodeRef> ref = ResolveNodeRef(graph_->Read(), p);
     if (!ref.ok()) return ErrorResponse(ref.status());
     if (ref->kind != NodeKind::kDataset) {
       return ErrorResponse(Status::InvalidArgument(

@@ -68,7 +68,7 @@ Result<WalkParams> ParseWalkParams(const Params& p, bool with_depth) {
   return w;
 }
 
-Result<ClosureQuery> ParseClosureQuery(const GraphStore& store, const Params& p,
+Result<ClosureQuery> ParseClosureQuery(const GraphReader& graph, const Params& p,
                                        const char* default_direction) {
   ClosureQuery q;
   std::string direction = Param(p, "direction");
@@ -92,7 +92,7 @@ Result<ClosureQuery> ParseClosureQuery(const GraphStore& store, const Params& p,
   TRIB_ASSIGN_OR_RETURN(WalkParams walk, ParseWalkParams(p, /*with_depth=*/false));
   q.direct_only = walk.direct_only;
   q.as_of = walk.as_of;
-  TRIB_ASSIGN_OR_RETURN(NodeRef ref, ResolveNodeRef(store, p));
+  TRIB_ASSIGN_OR_RETURN(NodeRef ref, ResolveNodeRef(graph, p));
   q.root = ref.id;
   if (level.empty()) level = ref.kind == NodeKind::kField ? "column" : "dataset";
   q.level = level == "column" ? Level::kColumn : Level::kDataset;

@@ -39,7 +39,7 @@ Result<WalkParams> ParseWalkParams(const Params& p, bool with_depth);
 // parameters. Every parameter is checked before the node is looked up, so a bad parameter is
 // always InvalidArgument; an unknown node is NotFound. `level` defaults to column for a
 // field and dataset otherwise.
-Result<ClosureQuery> ParseClosureQuery(const GraphStore& store, const Params& p,
+Result<ClosureQuery> ParseClosureQuery(const GraphReader& graph, const Params& p,
                                        const char* default_direction);
 const char* DirectionName(Direction d);
 const char* LevelName(Level l);

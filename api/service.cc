@@ -222,17 +222,13 @@ ApiResponse Service::PostBatch(std::string_view body, bool ndjson) {
 }
 
 ApiResponse Service::Closure(const Params& params) {
-  Result<ClosureQuery> parsed = ParseClosureQuery(*store_, params, "downstream");
+  GraphReader reader = graph_->Read();
+  Result<ClosureQuery> parsed = ParseClosureQuery(reader, params, "downstream");
   if (!parsed.ok()) return ErrorResponse(parsed.status());
   Result<bool> with_edges = ParseBool(params, "edges", true);
   if (!with_edges.ok()) return ErrorResponse(with_edges.status());
   parsed->collect_edges = *with_edges;
   const ClosureQuery& q = *parsed;
-
-  GraphReader reader = graph_->Read();
-  if (!reader.node(q.root).present) {
-    return ErrorResponse(Status::NotFound("node is not in the graph yet"));
-  }
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   Result<ClosureResult> result = ComputeClosure(reader, q);

@@ -8,6 +8,7 @@
 #include <random>
 #include <tuple>
 
+#include "common/coding.h"
 #include "common/time.h"
 #include "tests/test_util.h"
 
@@ -315,6 +316,77 @@ TEST(LineageGraphTest, CountsFollowEdgesThatRetireAndReturn) {
   ASSERT_TRUE(fresh.ok());
   ExpectSameCounts((*fresh)->Read().counts(), c);
   ExpectSameCounts((*fresh)->Read().counts(), CountedOneByOne((*fresh)->Read()));
+}
+
+// The graph finds a dataset, job or field by every name the store's name index holds for
+// it (namespaces with ports, former names, symlinks), both kept up to date and loaded
+// afresh, and nothing by names the store does not hold.
+TEST(LineageGraphTest, NamesResolveAsInTheStore) {
+  TestStore s;
+  auto g = LineageGraph::Load(s.store());
+  ASSERT_TRUE(g.ok());
+  std::unique_ptr<LineageGraph> live = std::move(g).value();
+  auto ingest = [&](const std::string& event) {
+    GraphDelta delta;
+    auto r = s.Ingest(event, &delta);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    live->ApplyDelta(delta);
+  };
+  const std::string pg = "postgres://db.prod:5432";
+  Ds orders{.ns = pg, .name = "shop.public.orders", .columns = {"id", "a:b"}};
+  Ds copy{.ns = pg, .name = "shop.public.orders:copy"};
+  copy.lineage = {{"id", {{.ns = pg, .name = "shop.public.orders", .field = "id"}}}};
+  ingest(RunEvent("copy", "01890000-0000-7000-8000-000000000001", "COMPLETE",
+                  "2024-01-01T00:00:00Z", {orders}, {copy}));
+  Ds renamed{.ns = pg, .name = "shop.public.orders_v2"};
+  nlohmann::json lc = testing::FacetBase("LifecycleStateChangeDatasetFacet");
+  lc["lifecycleStateChange"] = "RENAME";
+  lc["previousIdentifier"] = {{"namespace", pg}, {"name", "shop.public.orders"}};
+  renamed.extra_facets["lifecycleStateChange"] = lc;
+  Ds linked{.ns = "hdfs://nn:8020", .name = "/warehouse/t1"};
+  nlohmann::json sl = testing::FacetBase("SymlinksDatasetFacet");
+  sl["identifiers"] = {
+      {{"namespace", "hive://meta:9083"}, {"name", "default.t1"}, {"type", "TABLE"}}};
+  linked.extra_facets["symlinks"] = sl;
+  ingest(RunEvent("rename", "01890000-0000-7000-8000-000000000002", "COMPLETE",
+                  "2024-01-02T00:00:00Z", {}, {renamed, linked}));
+
+  auto fresh = LineageGraph::Load(s.store());
+  ASSERT_TRUE(fresh.ok());
+  for (const LineageGraph* graph : {live.get(), fresh->get()}) {
+    GraphReader r = graph->Read();
+    size_t names = 0;
+    for (char kind : {'d', 'j'}) {
+      auto keys = s.store().ScanNames(std::string(1, kind));
+      ASSERT_TRUE(keys.ok());
+      for (const auto& [key, id] : *keys) {
+        Decoder d(std::string_view(key).substr(1));
+        std::string_view ns;
+        ASSERT_TRUE(d.GetLengthPrefixed(&ns));
+        const std::string_view name = d.rest();
+        EXPECT_EQ(kind == 'd' ? r.FindDataset(ns, name) : r.FindJob(ns, name), id)
+            << ns << " " << name;
+        ++names;
+      }
+    }
+    // orders_v2 and its former name, the copy, /warehouse/t1 and its symlink; two jobs.
+    EXPECT_EQ(names, 7u);
+    Status fields = s.store().ForEachNode([&](const NodeRecord& n) {
+      if (n.kind == NodeKind::kField) EXPECT_EQ(r.FindField(n.dataset, n.field), n.id) << n.field;
+      return Status::Ok();
+    });
+    EXPECT_TRUE(fields.ok());
+    const NodeId orders_id = s.Dataset("shop.public.orders_v2", pg);
+    EXPECT_EQ(r.FindDataset(pg, "shop.public.orders"), orders_id);
+    EXPECT_EQ(r.FindDataset("hive://meta:9083", "default.t1"),
+              s.Dataset("/warehouse/t1", "hdfs://nn:8020"));
+    EXPECT_EQ(r.FindField(orders_id, "a:b"), s.Field("shop.public.orders_v2", "a:b", pg));
+    EXPECT_FALSE(r.FindDataset(pg, "shop.public.nope"));
+    EXPECT_FALSE(r.FindDataset("postgres://db.prod", "5432:shop.public.orders_v2"));
+    EXPECT_FALSE(r.FindJob(pg, "shop.public.orders_v2"));  // a dataset's name, not a job's
+    EXPECT_FALSE(r.FindField(orders_id, "nope"));
+    EXPECT_FALSE(r.FindField(orders_id, "shop.public.orders_v2"));  // a text, not a field
+  }
 }
 
 // A plain search over the edge records: the current column edges out of (or into) each
