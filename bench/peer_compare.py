@@ -363,6 +363,64 @@ def ratio(x):
     return "%.0f×" % x if x >= 10 else "%.2f×" % x
 
 
+# A bare TCP echo over loopback, in a process of its own: no protocol and no work, only what a
+# round trip between two processes costs on this machine.
+ECHO_SERVER = """
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    c.sendall(d)
+"""
+
+
+def time_calls(fn, n, warmup):
+    """ms per call of fn, n calls after `warmup` untimed ones, without cyclic GC inside."""
+    for _ in range(warmup):
+        fn()
+    gc.collect()
+    gc.disable()
+    xs = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        xs.append((time.perf_counter() - t) * 1000.0)
+    gc.enable()
+    return xs
+
+
+def echo_floor(n, warmup, size=256):
+    """Round trips of `size` bytes through ECHO_SERVER, in ms."""
+    proc = subprocess.Popen([sys.executable, "-c", ECHO_SERVER], stdout=subprocess.PIPE)
+    try:
+        port = int(proc.stdout.readline())
+        sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        msg = b"x" * size
+
+        def once():
+            sock.sendall(msg)
+            got = 0
+            while got < size:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise RuntimeError("the echo server closed the connection")
+                got += len(chunk)
+        xs = time_calls(once, n, warmup)
+        sock.close()
+        return xs
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def first_line(path, prefix):
     """The rest of the first line of `path` that starts with `prefix`, or None."""
     try:
@@ -700,6 +758,20 @@ def main():
             sql_exec.append(plan["Execution Time"])
             sql_plan.append(plan["Planning Time"])
 
+        # Round-trip floors, with the same clients: a bare TCP echo (what a round trip between
+        # two processes costs on this machine), Tributary's cheapest request and PostgreSQL's.
+        def healthz():
+            status, _ = conn.get("/healthz")
+            if status != 200:
+                raise RuntimeError("GET /healthz -> %d" % status)
+        n_floor = max(len(roots), 500)
+        conn.close()  # idle since the closures
+        floors = [("a bare TCP echo over loopback, 256 bytes (a Python process)",
+                   echo_floor(n_floor, args.warmup)),
+                  ("Tributary, `GET /healthz`", time_calls(healthz, n_floor, args.warmup)),
+                  ("PostgreSQL, `SELECT 1`",
+                   time_calls(lambda: pg.send("SELECT 1"), n_floor, args.warmup))]
+
         # answers: equal node sets; equal distances between best SQL and Tributary
         mismatches = 0
         h, b = (answers[m] for m, _ in methods[:2])
@@ -795,6 +867,25 @@ def main():
             sum(http_bytes) / len(http_bytes) / 1024.0,
             "nodes with their distances, edges=false" if args.edges == "false" else
             "nodes, and edges with their transformations"))
+        best, healthz_ms = times[methods[1][0]], floors[1][1]
+        bound = {"mean": (sum(best) / len(best)) / (sum(healthz_ms) / len(healthz_ms)),
+                 "p50": pct(best, 50) / pct(healthz_ms, 50),
+                 "p99": pct(best, 99) / pct(healthz_ms, 99)}
+        print()
+        print("Round-trip floors, the same clients, %d requests each after %d warm-up ones:" %
+              (n_floor, args.warmup))
+        print()
+        print("| floor | mean | p50 | p99 |")
+        print("|---|---|---|---|")
+        for name, xs in floors:
+            print("| %s | %s | %s | %s |" % (name, fmt_ms(sum(xs) / len(xs)),
+                                              fmt_ms(pct(xs, 50)), fmt_ms(pct(xs, 99))))
+        print()
+        print("The best SQL's p50 is %s that of Tributary's cheapest request (`GET /healthz`), "
+              "and its p99 %s. A round trip between two processes whose ends run on one vCPU "
+              "costs a context switch or two; on two vCPUs of a virtual machine it also pays "
+              "for waking the other one, and which of the two happens is the scheduler's "
+              "choice." % (ratio(bound["p50"]), ratio(bound["p99"])))
         if args.json:
             def summary(xs):
                 return {"mean_ms": sum(xs) / len(xs), "p50_ms": pct(xs, 50),
@@ -819,6 +910,10 @@ def main():
                                  "best_sql_execution": summary(sql_exec)},
                 "faster_compute_only": {"walk": faster(sql_exec, walk),
                                         "walk_json": faster(sql_exec, walk_json)},
+                "floors": {"tcp_echo": summary(floors[0][1]), "healthz": summary(floors[1][1]),
+                           "select_1": summary(floors[2][1])},
+                # the best SQL's end-to-end times over those of GET /healthz
+                "best_sql_over_healthz": bound,
             }
             with open(args.json, "w") as f:
                 json.dump(figures, f, indent=1)
