@@ -564,6 +564,8 @@ TEST_F(HttpServerTest, IncidentEndpointsAnswerAndCheckTheirParameters) {
       {"/api/v1/paths?to=" + dashboard, 400, "from"},
       {"/api/v1/paths?from=" + email + "&to=" + dashboard + "&k=0", 400, "k"},
       {"/api/v1/paths?from=" + email + "&to=dataset:nope:nothing", 404, ""},
+      // Both ends must be given before either is looked up.
+      {"/api/v1/paths?from=dataset:nope:nothing", 400, "to"},
       {"/api/v1/diff?nodeId=" + email, 400, "from"},
       {"/api/v1/diff?nodeId=" + email + "&from=2024-03-08&to=2024-03-01", 400, "from"},
       {"/api/v1/runlineage/upstream", 400, "runId"},
