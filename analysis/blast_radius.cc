@@ -22,9 +22,8 @@ class Walk {
     std::vector<NodeId> level;
     for (const auto& [node, from] : seeds) {
       int d = from.job != kNoNode ? seed_distance_of_jobs : 0;
-      if (dist_.count(node) || (q_.depth >= 0 && d > q_.depth)) continue;
-      dist_[node] = d;
-      parent_[node] = from;
+      if (q_.depth >= 0 && d > q_.depth) continue;
+      if (!reached_.try_emplace(node, Reached{d, from}).second) continue;
       if (from.job != kNoNode) jobs_.insert(from.job);
       (d == 0 ? level : pending_[d]).push_back(node);
     }
@@ -43,23 +42,27 @@ class Walk {
       level.swap(next);
       if (q_.depth >= 0 && d >= q_.depth) {
         // Nodes beyond the depth were reached but are not reported.
-        for (NodeId v : level) dist_.erase(v);
+        for (NodeId v : level) reached_.erase(v);
         level.clear();
         pending_.clear();
       }
     }
   }
 
-  const std::unordered_map<NodeId, int>& dist() const { return dist_; }
-  const std::unordered_map<NodeId, PathStep>& parent() const { return parent_; }
+  // A reached node: its distance, and the step that reached it first (PathStep.node: the
+  // node before it).
+  struct Reached {
+    int distance = 0;
+    PathStep from;
+  };
+  const std::unordered_map<NodeId, Reached>& reached() const { return reached_; }
   const std::set<NodeId>& jobs() const { return jobs_; }
   const std::vector<CoverageGap>& gaps() const { return gaps_; }
 
  private:
   void Reach(NodeId w, int d, PathStep from, std::vector<NodeId>* into) {
-    if (dist_.count(w)) return;
-    dist_[w] = d;
-    parent_[w] = from;
+    // One hash lookup a visit: most visits find the node already reached.
+    if (!reached_.try_emplace(w, Reached{d, from}).second) return;
     if (from.job != kNoNode) jobs_.insert(from.job);
     into->push_back(w);
   }
@@ -100,7 +103,7 @@ class Walk {
         const GraphEdge& w = g_.edge(wi);
         if (w.kind != EdgeKind::kWrite || !Visible(w, q_.as_of)) continue;
         if (JobHasColumnLineage(job, w.to)) continue;
-        if (!dist_.count(w.to)) gaps_.push_back({job, dataset, w.to});
+        if (!reached_.count(w.to)) gaps_.push_back({job, dataset, w.to});
         Reach(w.to, d + 1, PathStep{via, job, true}, next);
       }
     }
@@ -131,9 +134,8 @@ class Walk {
   const ImpactQuery& q_;
   bool allow_gaps_;
   bool direct_only_;
-  std::unordered_map<NodeId, int> dist_;
-  std::unordered_map<NodeId, PathStep> parent_;  // PathStep.node: the previous node
-  std::map<int, std::vector<NodeId>> pending_;   // seeds at a distance above 0
+  std::unordered_map<NodeId, Reached> reached_;
+  std::map<int, std::vector<NodeId>> pending_;  // seeds at a distance above 0
   std::set<NodeId> jobs_;
   std::set<NodeId> gap_expanded_;
   std::vector<CoverageGap> gaps_;
@@ -194,22 +196,23 @@ Result<ImpactReport> ComputeBlastRadius(const GraphReader& graph, const ImpactQu
     }
     return &ds;
   };
-  for (const auto& [node, d] : full.dist()) {
+  for (const auto& [node, r] : full.reached()) {
+    const int d = r.distance;
     const GraphNode& n = graph.node(node);
     if (n.kind == NodeKind::kDataset) {
       ImpactedDataset* ds = consider(node, node, d);
       ds->whole = true;
-      if (exact.dist().count(node)) ds->exact = true;
-      if (direct.dist().count(node)) ds->indirect_only = false;
+      if (exact.reached().count(node)) ds->exact = true;
+      if (direct.reached().count(node)) ds->indirect_only = false;
       continue;
     }
     ImpactedDataset* ds = consider(n.dataset, node, d);
     ImpactedColumn c;
     c.field = node;
     c.distance = d;
-    c.exact = exact.dist().count(node) > 0;
+    c.exact = exact.reached().count(node) > 0;
     // Behind a coverage gap nothing is known about how values flow.
-    c.indirect_only = c.exact && !query.direct_only && !direct.dist().count(node);
+    c.indirect_only = c.exact && !query.direct_only && !direct.reached().count(node);
     if (c.exact) ds->exact = true;
     if (!c.indirect_only) ds->indirect_only = false;
     ds->columns.push_back(c);
@@ -225,11 +228,12 @@ Result<ImpactReport> ComputeBlastRadius(const GraphReader& graph, const ImpactQu
     // One shortest path, walked back from the node that reached the dataset first.
     std::vector<PathStep> path;
     NodeId at = best_node[id];
-    for (size_t guard = 0; at != kNoNode && guard <= full.dist().size(); ++guard) {
-      auto p = full.parent().find(at);
-      if (p == full.parent().end()) break;
-      path.push_back(PathStep{at, p->second.job, p->second.gap});
-      at = p->second.node;
+    for (size_t guard = 0; at != kNoNode && guard <= full.reached().size(); ++guard) {
+      auto p = full.reached().find(at);
+      if (p == full.reached().end()) break;
+      const PathStep& from = p->second.from;
+      path.push_back(PathStep{at, from.job, from.gap});
+      at = from.node;
     }
     std::reverse(path.begin(), path.end());
     ds.path = std::move(path);
