@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -58,6 +59,8 @@ class Walk {
   const std::unordered_map<NodeId, Reached>& reached() const { return reached_; }
   const std::set<NodeId>& jobs() const { return jobs_; }
   const std::vector<CoverageGap>& gaps() const { return gaps_; }
+  // Whether the walk met a column edge without a DIRECT transformation (and followed it).
+  bool met_non_direct() const { return met_non_direct_; }
 
  private:
   void Reach(NodeId w, int d, PathStep from, std::vector<NodeId>* into) {
@@ -82,7 +85,10 @@ class Walk {
     for (uint32_t ei : adjacent_) {
       const GraphEdge& e = g_.edge(ei);
       if (e.kind != EdgeKind::kDerive || !Visible(e, q_.as_of)) continue;
-      if ((direct_only_ || q_.direct_only) && !g_.has_direct(e.transforms)) continue;
+      if (!g_.has_direct(e.transforms)) {
+        if (direct_only_ || q_.direct_only) continue;
+        met_non_direct_ = true;
+      }
       Reach(e.to, d + 1, PathStep{v, e.job, false}, next);
     }
   }
@@ -139,6 +145,7 @@ class Walk {
   std::set<NodeId> jobs_;
   std::set<NodeId> gap_expanded_;
   std::vector<CoverageGap> gaps_;
+  bool met_non_direct_ = false;
   std::map<std::pair<NodeId, NodeId>, bool> lineage_;
   std::vector<uint32_t> adjacent_;
 };
@@ -174,10 +181,21 @@ Result<ImpactReport> ComputeBlastRadius(const GraphReader& graph, const ImpactQu
 
   Walk full(graph, query, /*allow_gaps=*/true, /*direct_only=*/false);
   full.Run(seeds, 1);
-  Walk exact(graph, query, /*allow_gaps=*/false, /*direct_only=*/false);
-  exact.Run(seeds, 1);
-  Walk direct(graph, query, /*allow_gaps=*/false, /*direct_only=*/true);
-  direct.Run(seeds, 1);
+  // A walk that took no coverage-gap hop took the same steps, in the same order, as one that
+  // may take none: it reached the same nodes at the same distances. Likewise a walk without
+  // gaps that met no column edge lacking a DIRECT transformation is the DIRECT-only walk.
+  std::optional<Walk> exact_walk;
+  if (!full.gaps().empty()) {
+    exact_walk.emplace(graph, query, /*allow_gaps=*/false, /*direct_only=*/false);
+    exact_walk->Run(seeds, 1);
+  }
+  const Walk& exact = exact_walk ? *exact_walk : full;
+  std::optional<Walk> direct_walk;
+  if (exact.met_non_direct()) {
+    direct_walk.emplace(graph, query, /*allow_gaps=*/false, /*direct_only=*/true);
+    direct_walk->Run(seeds, 1);
+  }
+  const Walk& direct = direct_walk ? *direct_walk : exact;
 
   std::map<NodeId, ImpactedDataset> by_dataset;
   std::map<NodeId, NodeId> best_node;  // dataset -> the node that reaches it first

@@ -104,6 +104,56 @@ TEST_F(IncidentTest, PathThroughAGapStartsAtTheRoot) {
   for (const auto& col : c.columns) EXPECT_FALSE(col.indirect_only);
 }
 
+// The three walks (every hop, exact hops, DIRECT ones) in each combination the shortcuts
+// between them meet: a gap and an INDIRECT edge together; only DIRECT edges, no gap.
+TEST_F(IncidentTest, ExactAndIndirectFlagsWithAndWithoutGaps) {
+  // a.x -(INDIRECT)-> b.f; a.x -(DIRECT)-> b.x; b -(no column lineage)-> c; c.p -> d.p.
+  Ds b{.name = "b"};
+  b.lineage = {
+      {"f", {{.ns = "db", .name = "a", .field = "x", .type = "INDIRECT", .subtype = "FILTER"}}},
+      {"x", {{.ns = "db", .name = "a", .field = "x"}}}};
+  Complete("j1", 1, kT1, {{.name = "a", .columns = {"x"}}}, {b});
+  Complete("j2", 2, kT1, {{.name = "b"}}, {{.name = "c", .columns = {"p"}}});
+  Complete("j3", 3, kT1, {{.name = "c"}}, {Derived("d", "c", {{"p", "p"}})});
+  Ds e{.name = "e"};
+  e.lineage = {{"k", {{.ns = "db", .name = "b", .field = "f"}}}};
+  Complete("j4", 4, kT1, {{.name = "b"}}, {e});
+  GraphReader g = Reader();
+  auto r = ComputeBlastRadius(g, {.roots = {s_.Field("a", "x")}});
+  ASSERT_TRUE(r.ok());
+  std::map<NodeId, const ImpactedDataset*> by;
+  for (const auto& d : r->datasets) by[d.dataset] = &d;
+  ASSERT_EQ(by.size(), 5u);
+  EXPECT_EQ(r->gaps.size(), 1u);
+  EXPECT_TRUE(by[s_.Dataset("b")]->exact);
+  EXPECT_FALSE(by[s_.Dataset("b")]->indirect_only);
+  EXPECT_TRUE(by[s_.Dataset("e")]->exact);
+  EXPECT_TRUE(by[s_.Dataset("e")]->indirect_only);  // only through the filter
+  EXPECT_FALSE(by[s_.Dataset("c")]->exact);         // behind the gap
+  EXPECT_FALSE(by[s_.Dataset("d")]->exact);
+  EXPECT_FALSE(by[s_.Dataset("d")]->indirect_only);
+
+  // DIRECT edges only: a walk with direct_only reports the same datasets, none of them
+  // indirect only; and e, reached only through the filter, is not reached.
+  auto direct = ComputeBlastRadius(g, {.roots = {s_.Field("a", "x")}, .direct_only = true});
+  ASSERT_TRUE(direct.ok());
+  std::map<NodeId, const ImpactedDataset*> dby;
+  for (const auto& d : direct->datasets) dby[d.dataset] = &d;
+  EXPECT_EQ(dby.count(s_.Dataset("e")), 0u);
+  for (const auto& [id, d] : dby) EXPECT_FALSE(d->indirect_only) << id;
+
+  // From c.p, no gap and only DIRECT edges: d is exact and not indirect only.
+  auto clean = ComputeBlastRadius(g, {.roots = {s_.Field("c", "p")}});
+  ASSERT_TRUE(clean.ok());
+  ASSERT_EQ(clean->datasets.size(), 2u);  // c and d
+  EXPECT_TRUE(clean->gaps.empty());
+  for (const auto& d : clean->datasets) {
+    EXPECT_TRUE(d.exact);
+    EXPECT_FALSE(d.indirect_only);
+    for (const auto& col : d.columns) EXPECT_TRUE(col.exact && !col.indirect_only);
+  }
+}
+
 TEST_F(IncidentTest, DepthZeroOnAJobRootReportsNothingBeyondIt) {
   Complete("j1", 1, kT1, {{.name = "a", .columns = {"x"}}}, {Derived("b", "a", {{"x", "x"}})});
   GraphReader g = Reader();
