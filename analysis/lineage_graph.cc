@@ -54,8 +54,8 @@ struct LineageGraph::Impl {
   std::unordered_map<NodeId, std::vector<NodeId>> runs_writing;
   // What counts() reports, kept up to date as nodes and edges are applied: a count over the
   // whole graph took milliseconds per million edges, under the lock that ingest waits for.
+  // (Jobs are job_ids.size(): a job has one name, where a dataset may have several.)
   uint64_t dataset_count = 0;
-  uint64_t job_count = 0;
   uint64_t field_count = 0;
   uint64_t current_column_edges = 0;
   uint64_t current_dataset_edges = 0;
@@ -88,8 +88,7 @@ struct LineageGraph::Impl {
   }
 
   uint32_t Intern(const std::string& text) {
-    auto it = text_ids.find(text);
-    if (it != text_ids.end()) return it->second;
+    if (std::optional<uint32_t> known = TextId(text)) return *known;
     uint32_t id = static_cast<uint32_t>(texts.size());
     texts.push_back(text);
     text_ids.emplace(texts.back(), id);
@@ -340,7 +339,6 @@ void LineageGraph::ApplyNodeLocked(const NodeRecord& n) {
         ++impl.dataset_count;
         break;
       case NodeKind::kJob:
-        ++impl.job_count;
         impl.job_ids.emplace(Impl::NameKey(g.ns_text, g.name_text), n.id);
         break;
       case NodeKind::kField:
@@ -559,7 +557,7 @@ GraphCounts GraphReader::counts() const {
   const LineageGraph::Impl& impl = *g_.impl_;
   GraphCounts c;
   c.datasets = impl.dataset_count;
-  c.jobs = impl.job_count;
+  c.jobs = impl.job_ids.size();  // a job has one name
   c.fields = impl.field_count;
   c.runs = impl.runs.size();
   c.edges = impl.edges.size();
